@@ -1,0 +1,263 @@
+"""How a fence in docs/ becomes a test.
+
+pytest-markdown-docs (run with ``--markdown-docs --markdown-docs-syntax=superfences``)
+turns every ```` ``` { .python } ```` fence into one test item.  This plugin adds what
+the site's promise needs on top of that, all in this one file:
+
+1. ``FenceRunner`` (registered as the default runner): refuses a fence that states no
+   claim, rewrites its ``assert`` statements the way pytest does for test modules (so a
+   failure shows the values compared), then executes it.
+2. ``graph`` fixture: a fresh ``tf.Graph`` made the default graph, for TF1-style fences
+   (``{ .python fixture:graph }``).  Fences without it run eagerly, as TF2 users run.
+3. ``_isolate_fence`` (autouse): resets TensorFlow's and Keras' process-wide state before
+   each fence and fails a fence that leaves the process in another mode.
+4. ``audit_fences``: every Python fence in a collected Markdown file must have become a
+   test item; a fence that the collector skipped (hidden under ``=== "Tab"`` or
+   ``!!! note``, or written as ``pycon``/``py3``...) becomes a failing item that names its
+   file and line.  ``notest`` is allowed only with a first line ``# not run: <reason>``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from _pytest.assertion.rewrite import rewrite_asserts
+from pytest_markdown_docs._runners import DefaultRunner, register_runner
+from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
+
+# TensorFlow's C++ logging is set before TensorFlow is imported anywhere in the process.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+PYTHON_LANGS = {"py", "python", "python3"}  # what pytest-markdown-docs collects
+PYTHONISH_LANGS = PYTHON_LANGS | {"pycon", "py3", "ipython", "ipython3", "python2", "sage"}
+NOT_RUN_REASON = re.compile(r"^\s*# not run: \S")
+
+
+# --------------------------------------------------------------------------- import
+def import_tensorflow():
+    """Import TensorFlow once, without its start-up chatter on stderr.
+
+    TensorFlow's C++ runtime prints a few lines straight to file descriptor 2 while it
+    loads (before ``TF_CPP_MIN_LOG_LEVEL`` is read); they are captured and shown only if
+    the import fails.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with tempfile.TemporaryFile() as sink:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # device probing logs too; do it now
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return tf
+
+
+# --------------------------------------------------------------------------- fences
+def claim_lines(tree: ast.AST, first_line: int) -> list[int]:
+    """Lines (at or after first_line) holding an ``assert`` or a ``pytest.raises`` block."""
+    lines = []
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", 0) < first_line:
+            continue
+        if isinstance(node, ast.Assert):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in {"raises", "warns"}
+                    and isinstance(call.func.value, ast.Name)
+                    and call.func.value.id == "pytest"
+                ):
+                    lines.append(node.lineno)
+    return lines
+
+
+class FenceError(Exception):
+    """A fence that breaks the house rules (rather than a claim that failed)."""
+
+
+@register_runner(default=True)
+class FenceRunner(DefaultRunner):
+    """Checks that the fence states a claim, rewrites its asserts, then runs it."""
+
+    config = None  # set in pytest_configure; the assert rewriter reads verbosity from it
+
+    def runtest(self, test, args, *, asyncio_runner=None):
+        tree = ast.parse(test.source, filename=str(test.source_path))
+        # test.start_line is the line of the opening ``` (1-based); the code follows it.
+        if not claim_lines(tree, test.start_line + 1):
+            raise FenceError(
+                f"{test.source_path}:{test.start_line}: this fence states no claim. "
+                "End it with `assert <claim>, \"<what was expected>\"` or show the "
+                "behaviour inside `with pytest.raises(...)`; a fence that only prints "
+                "proves nothing."
+            )
+        rewrite_asserts(tree, test.source.encode(), str(test.source_path), self.config)
+        exec(compile(tree, filename=str(test.source_path), mode="exec", dont_inherit=True), args)
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture
+def graph(_isolate_fence):
+    """A fresh ``tf.Graph``, made the default graph for the whole fence."""
+    tf = import_tensorflow()
+    g = tf.Graph()
+    with g.as_default():
+        yield g
+
+
+@pytest.fixture(autouse=True)
+def _isolate_fence(request):
+    """Give each fence a clean process: default graph, Keras names, execution mode."""
+    if not isinstance(request.node, MarkdownInlinePythonItem):
+        yield
+        return
+    tf = import_tensorflow()
+    tf.compat.v1.reset_default_graph()  # also empties the eager-mode variable store
+    for keras_name in ("keras", "tf_keras"):
+        if keras_name in sys.modules:  # only reset what a fence already imported
+            sys.modules[keras_name].backend.clear_session()
+    tf.config.run_functions_eagerly(False)
+    tf.random.set_seed(None)
+    yield
+    leaks = []
+    if not tf.executing_eagerly():
+        leaks.append("eager execution disabled (use the `graph` fixture instead)")
+        tf.compat.v1.enable_eager_execution()
+    if tf.config.functions_run_eagerly():
+        leaks.append("tf.config.run_functions_eagerly(True) left on")
+        tf.config.run_functions_eagerly(False)
+    if leaks:  # state is restored above, so the next fence is not affected
+        raise FenceError(f"{request.node.path}:{request.node.start_line}: the fence leaked " + "; ".join(leaks))
+
+
+# --------------------------------------------------------------------------- audit
+@dataclass(frozen=True)
+class Fence:
+    path: Path
+    line: int  # 1-based line of the opening ``` or ~~~
+    indent: int
+    lang: str | None
+    options: tuple[str, ...]
+    code: str
+
+
+def parse_info(info: str) -> tuple[str | None, tuple[str, ...]]:
+    """Language and options of a fence info string, plain or superfences brace form."""
+    info = info.strip()
+    if info.startswith("{"):
+        words = info.strip("{}").split()
+        lang = next((w[1:] for w in words if w.startswith(".")), None)
+        return lang, tuple(w for w in words if not w.startswith("."))
+    words = info.split()
+    return (words[0].lstrip(".") if words else None), tuple(words[1:])
+
+
+def scan_fences(path: Path) -> list[Fence]:
+    """Every fenced block in a Markdown file, at any indentation, with its language."""
+    fences, lines = [], path.read_text(encoding="utf-8").splitlines()
+    opening = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,}|~{3,})(?P<info>.*)$")
+    i = 0
+    while i < len(lines):
+        m = opening.match(lines[i])
+        if not m or (m["mark"][0] == "`" and "`" in m["info"]):
+            i += 1
+            continue
+        indent, mark = m["indent"], m["mark"]
+        close = re.compile(rf"^[ \t]*{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+        j = i + 1
+        while j < len(lines) and not close.match(lines[j]):
+            j += 1
+        lang, options = parse_info(m["info"])
+        body = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip() for ln in lines[i + 1 : j]]
+        fences.append(Fence(path, i + 1, len(indent.expandtabs(4)), lang, options, "\n".join(body)))
+        i = j + 1
+    return fences
+
+
+class UncollectedFence(pytest.Item):
+    """Stands in for a Python fence that pytest-markdown-docs did not turn into a test."""
+
+    def __init__(self, *, fence: Fence, problem: str, **kwargs):
+        super().__init__(**kwargs)
+        self.fence, self.problem = fence, problem
+
+    def runtest(self):
+        raise FenceError(f"{self.fence.path}:{self.fence.line}: {self.problem}")
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.fence.path, self.fence.line - 1, f"uncollected fence line {self.fence.line}"
+
+
+def audit_problem(fence: Fence, collected: bool) -> str | None:
+    """Why a Python-looking fence breaks the rules, or None when it is fine."""
+    if fence.lang not in PYTHONISH_LANGS:
+        return None
+    if "notest" in fence.options:
+        if NOT_RUN_REASON.match(fence.code.split("\n", 1)[0]):
+            return None
+        return "a `notest` fence must start with `# not run: <reason>`"
+    if fence.lang not in PYTHON_LANGS:
+        return f"a `{fence.lang}` fence is never run; write it as ``` {{ .python }}"
+    if not collected:
+        return (
+            "this Python fence was not collected, so it never runs "
+            "(fences indented under `=== \"Tab\"` or `!!! note` are skipped: use `///` blocks)"
+        )
+    return None
+
+
+def pytest_configure(config):
+    FenceRunner.config = config
+    config.stash[_md_files] = set()
+
+
+_md_files = pytest.StashKey[set]()
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix == ".md" and parent.config.option.markdowndocs:
+        parent.config.stash[_md_files].add(Path(file_path))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    collected = {
+        (Path(item.path), item.start_line) for item in items if isinstance(item, MarkdownInlinePythonItem)
+    }
+    for path in sorted(config.stash[_md_files]):
+        for fence in scan_fences(path):
+            problem = audit_problem(fence, (path, fence.line) in collected)
+            if problem:
+                items.append(
+                    UncollectedFence.from_parent(
+                        session,
+                        name=f"uncollected[line:{fence.line}]",
+                        nodeid=f"{path.relative_to(config.rootpath)}::uncollected[line:{fence.line}]",
+                        fence=fence,
+                        problem=problem,
+                    )
+                )

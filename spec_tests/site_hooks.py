@@ -1,0 +1,17 @@
+"""MkDocs hooks: what the site adds to a page at build time (the fences themselves run in pytest)."""
+
+import re
+
+GRAPH_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,})[ \t]*\{(?P<attrs>[^}]*\bfixture:graph\b[^}]*)\}[ \t]*$", re.M)
+GRAPH_TITLE = "TF1 graph mode: this runs inside `with tf.Graph().as_default() as graph:`"
+
+
+def on_page_markdown(markdown, page, config, files):
+    """Label every fence that needs the `graph` fixture, so a reader who copies it knows the context."""
+
+    def label(m):
+        if "title=" in m["attrs"]:
+            return m[0]
+        return f'{m["indent"]}{m["mark"]} {{{m["attrs"].rstrip()} title="{GRAPH_TITLE}" }}'
+
+    return GRAPH_FENCE.sub(label, markdown)
