@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from _pytest.assertion.rewrite import rewrite_asserts
 from pytest_markdown_docs._runners import DefaultRunner, register_runner
-from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
+from pytest_markdown_docs.plugin import MarkdownInlinePythonItem, MarkdownTextFile
 
 # TensorFlow's C++ logging is set before TensorFlow is imported anywhere in the process.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -135,9 +135,10 @@ def _isolate_fence(request):
         return
     tf = import_tensorflow()
     tf.compat.v1.reset_default_graph()  # also empties the eager-mode variable store
-    for keras_name in ("keras", "tf_keras"):
-        if keras_name in sys.modules:  # only reset what a fence already imported
-            sys.modules[keras_name].backend.clear_session()
+    if "keras" in sys.modules:  # Keras 3: layer-name counters, global state (gc.collect() costs ~0.3 s)
+        sys.modules["keras"].backend.clear_session(free_memory=False)
+    if "tf_keras" in sys.modules:  # Keras 2, when a page chose it
+        sys.modules["tf_keras"].backend.clear_session()
     tf.config.run_functions_eagerly(False)
     tf.random.set_seed(None)
     yield
@@ -231,26 +232,36 @@ def audit_problem(fence: Fence, collected: bool) -> str | None:
     return None
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--site-root",
+        default=str(Path(__file__).resolve().parents[1]),
+        help="project whose mkdocs.yml and docs/ the site guards check (default: this repository)",
+    )
+
+
 def pytest_configure(config):
     FenceRunner.config = config
-    config.stash[_md_files] = set()
+    config.stash[_md_files] = {}
 
 
-_md_files = pytest.StashKey[set]()
+_md_files = pytest.StashKey[dict]()  # Markdown file -> lines of the fences collected from it
 
 
-def pytest_collect_file(file_path, parent):
-    if file_path.suffix == ".md" and parent.config.option.markdowndocs:
-        parent.config.stash[_md_files].add(Path(file_path))
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    # What pytest-markdown-docs made of each Markdown file it read, before any -k or ::id narrowing.
+    report = yield
+    if isinstance(collector, MarkdownTextFile) and report.passed:
+        lines = {item.start_line for item in report.result if isinstance(item, MarkdownInlinePythonItem)}
+        collector.config.stash[_md_files][Path(collector.path)] = lines
+    return report
 
 
 def pytest_collection_modifyitems(session, config, items):
-    collected = {
-        (Path(item.path), item.start_line) for item in items if isinstance(item, MarkdownInlinePythonItem)
-    }
-    for path in sorted(config.stash[_md_files]):
+    for path, collected in sorted(config.stash[_md_files].items()):
         for fence in scan_fences(path):
-            problem = audit_problem(fence, (path, fence.line) in collected)
+            problem = audit_problem(fence, fence.line in collected)
             if problem:
                 items.append(
                     UncollectedFence.from_parent(

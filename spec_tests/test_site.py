@@ -1,0 +1,146 @@
+"""Guards on the site as a whole: strict build, offline, navigation, rule ids.
+
+They check the project at ``--site-root`` (default: this repository), so the same tests can be
+pointed at a deliberately bad project (see test_site_guards.py).
+"""
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+# An attribute whose URL the browser fetches as soon as the page loads (<a href> is a link, not a fetch).
+FETCHING_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "href"}
+LINK_RELS_THAT_FETCH = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest", "apple-touch-icon", "preconnect", "dns-prefetch"}
+OTHER_HOST = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//(?!127\.0\.0\.1[:/]|localhost[:/])", re.I)
+CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""", re.I)
+RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{0,3}-[1-9][0-9]*$")
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+@pytest.fixture(scope="session")
+def site_root(request) -> Path:
+    return Path(request.config.getoption("site_root")).resolve()
+
+
+@pytest.fixture(scope="session")
+def built_site(site_root, tmp_path_factory):
+    """`mkdocs build --strict` of the project, into a scratch folder: (completed process, site dir).
+
+    Not `-q`: quiet mode raises the log level above WARNING, and strict mode then counts no
+    warnings and exits 0 on a broken link (measured with MkDocs 1.6.1)."""
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(site_root / "mkdocs.yml"), "-d", str(out)],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return proc, out
+
+
+def test_strict_build_passes(built_site):
+    proc, _ = built_site
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+class _Fetches(HTMLParser):
+    """Collects every URL that an HTML page makes the browser fetch on load."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[tuple[int, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        line = self.getpos()[0]
+        for name, value in attrs.items():
+            if value is None or name not in FETCHING_ATTRS:
+                continue
+            if name == "href" and not (tag == "link" and set((attrs.get("rel") or "").split()) & LINK_RELS_THAT_FETCH):
+                continue  # <a href>, <link rel=canonical>: links, not fetches
+            for candidate in value.split(",") if name == "srcset" else [value]:
+                self.urls.append((line, candidate.strip().split(" ")[0]))
+        for url in CSS_URL.findall(attrs.get("style") or ""):
+            self.urls.append((line, url))
+
+    def handle_data(self, data):
+        if self.lasttag == "style":
+            self.urls.extend((self.getpos()[0], url) for url in CSS_URL.findall(data))
+
+
+def fetches_to_other_hosts(site: Path) -> list[str]:
+    found = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix == ".html":
+            parser = _Fetches()
+            parser.feed(path.read_text(encoding="utf-8"))
+            urls = parser.urls
+        elif path.suffix == ".css":
+            text = path.read_text(encoding="utf-8")
+            urls = [(text.count("\n", 0, m.start()) + 1, m[1]) for m in CSS_URL.finditer(text)]
+        else:
+            continue
+        found += [f"{path.relative_to(site)}:{line}: {url}" for line, url in urls if OTHER_HOST.match(url)]
+    return found
+
+
+def test_built_site_fetches_nothing_from_another_host(built_site):
+    proc, site = built_site
+    assert proc.returncode == 0, "the site did not build (see test_strict_build_passes)"
+    offenders = fetches_to_other_hosts(site)
+    assert offenders == [], "the site would load these from another host:\n" + "\n".join(offenders)
+
+
+def nav_pages(nav) -> list[str]:
+    pages = []
+    for entry in nav or []:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        if isinstance(value, list):
+            pages += nav_pages(value)
+        elif isinstance(value, str) and not re.match(r"^[a-z]+://", value):
+            pages.append(value)
+    return pages
+
+
+def test_every_page_is_in_the_nav(site_root):
+    from mkdocs.config import load_config
+
+    config = load_config(str(site_root / "mkdocs.yml"))
+    docs = Path(config["docs_dir"])
+    in_nav = set(nav_pages(config["nav"]))
+    pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
+    assert sorted(pages - in_nav) == [], "pages missing from the nav in mkdocs.yml"
+    assert sorted(in_nav - pages) == [], "nav entries with no page"
+
+
+def rule_ids(docs: Path) -> dict[str, list[str]]:
+    """rule id -> the pages that declare it (front matter `rule:`)."""
+    ids: dict[str, list[str]] = {}
+    for page in sorted(docs.rglob("*.md")):
+        m = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
+        rule = m and re.search(r"^rule:\s*(\S.*?)\s*$", m[1], re.M)
+        if rule:
+            ids.setdefault(rule[1], []).append(page.relative_to(docs).as_posix())
+    return ids
+
+
+def test_rule_ids_are_unique_and_well_formed(site_root):
+    ids = rule_ids(site_root / "docs")
+    twice = {rule: pages for rule, pages in ids.items() if len(pages) > 1}
+    malformed = sorted(rule for rule in ids if not RULE_ID.match(rule))
+    assert twice == {}, "rule ids declared by more than one page"
+    assert malformed == [], "rule ids not of the form PREFIX-N (e.g. NS-3)"
+
+
+def test_every_rule_folder_page_is_a_rule(site_root):
+    """Pages in reference/<group>/ are rules; reference/*.md (index, tables) are not."""
+    docs = site_root / "docs"
+    declared = {page for pages in rule_ids(docs).values() for page in pages}
+    pages = {
+        p.relative_to(docs).as_posix() for p in (docs / "reference").glob("*/**/*.md") if p.name != "index.md"
+    }
+    assert sorted(pages - declared) == [], "reference pages without a `rule:` id in their front matter"

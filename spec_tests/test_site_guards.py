@@ -1,0 +1,80 @@
+"""The site guards of test_site.py, each shown to fail on a deliberately bad project."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SITE_TESTS = Path(__file__).with_name("test_site.py")
+MKDOCS_YML = """\
+site_name: Bad
+strict: true
+theme:
+  name: material
+  font: false
+nav:
+  - Home: index.md
+"""
+
+
+@pytest.fixture
+def check_project(pytester):
+    """Lay out a small project, run the site guards of test_site.py on it, return the result."""
+
+    def check(pages: dict[str, str], test: str, mkdocs_yml: str = MKDOCS_YML):
+        (pytester.path / "mkdocs.yml").write_text(mkdocs_yml)
+        for name, text in pages.items():
+            page = pytester.path / "docs" / name
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(textwrap.dedent(text))
+        return pytester.runpytest_inprocess(f"{SITE_TESTS}::{test}", f"--site-root={pytester.path}", "-p", "no:randomly")
+
+    return check
+
+
+def test_a_good_project_passes(check_project):
+    result = check_project({"index.md": "# Home\n"}, "test_built_site_fetches_nothing_from_another_host")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_asset_from_another_host_fails(check_project):
+    page = '# Home\n\n<img src="https://example.org/logo.png" alt="logo">\n'
+    result = check_project({"index.md": page}, "test_built_site_fetches_nothing_from_another_host")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*index.html:*: https://example.org/logo.png*"])
+
+
+def test_web_fonts_fail(check_project):
+    yml = MKDOCS_YML.replace("  font: false\n", "")  # Material's default loads fonts from another host
+    result = check_project({"index.md": "# Home\n"}, "test_built_site_fetches_nothing_from_another_host", yml)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*index.html:*//fonts.*"])
+
+
+def test_a_page_missing_from_the_nav_fails(check_project):
+    result = check_project({"index.md": "# Home\n", "orphan.md": "# Orphan\n"}, "test_every_page_is_in_the_nav")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*orphan.md*"])
+
+
+def test_a_broken_link_fails_the_strict_build(check_project):
+    result = check_project({"index.md": "# Home\n\n[gone](missing.md)\n"}, "test_strict_build_passes")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*missing.md*"])
+
+
+def test_a_rule_id_used_twice_fails(check_project):
+    rule = "---\nrule: NS-1\nstatement: x.\n---\n# NS-1\n"
+    pages = {"index.md": "# Home\n", "reference/a/one.md": rule, "reference/a/two.md": rule}
+    result = check_project(pages, "test_rule_ids_are_unique_and_well_formed")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*NS-1*reference/a/one.md*reference/a/two.md*"])
+
+
+def test_a_rule_page_without_an_id_fails(check_project):
+    pages = {"index.md": "# Home\n", "reference/a/nameless.md": "# A rule with no id\n"}
+    result = check_project(pages, "test_every_rule_folder_page_is_a_rule")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*reference/a/nameless.md*"])
