@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
 # An attribute whose URL the browser fetches as soon as the page loads (<a href> is a link, not a fetch).
 FETCHING_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "href"}
@@ -113,19 +114,44 @@ def test_every_page_is_in_the_nav(site_root):
     docs = Path(config["docs_dir"])
     in_nav = set(nav_pages(config["nav"]))
     pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
-    assert sorted(pages - in_nav) == [], "pages missing from the nav in mkdocs.yml"
-    assert sorted(in_nav - pages) == [], "nav entries with no page"
+    missing, dangling = sorted(pages - in_nav), sorted(in_nav - pages)
+    assert not missing, "pages missing from the nav in mkdocs.yml:\n" + "\n".join(missing)
+    assert not dangling, "nav entries with no page:\n" + "\n".join(dangling)
+
+
+def front_matter(page: Path) -> dict:
+    """A page's YAML front matter ({} when it has none); a parse error names the page."""
+    m = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
+    if not m:
+        return {}
+    try:
+        meta = yaml.safe_load(m[1])
+    except yaml.YAMLError as error:
+        raise AssertionError(f"{page}: front matter is not valid YAML: {error}") from None
+    assert isinstance(meta, dict), f"{page}: front matter must be a mapping"
+    return meta
 
 
 def rule_ids(docs: Path) -> dict[str, list[str]]:
     """rule id -> the pages that declare it (front matter `rule:`)."""
     ids: dict[str, list[str]] = {}
     for page in sorted(docs.rglob("*.md")):
-        m = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
-        rule = m and re.search(r"^rule:\s*(\S.*?)\s*$", m[1], re.M)
+        rule = front_matter(page).get("rule")
         if rule:
-            ids.setdefault(rule[1], []).append(page.relative_to(docs).as_posix())
+            ids.setdefault(str(rule), []).append(page.relative_to(docs).as_posix())
     return ids
+
+
+def test_rule_pages_have_a_one_sentence_statement(site_root):
+    docs = site_root / "docs"
+    bad = []
+    for page in sorted(docs.rglob("*.md")):
+        meta = front_matter(page)
+        if "rule" in meta:
+            statement = meta.get("statement")
+            if set(meta) != {"rule", "statement"} or not isinstance(statement, str) or not statement.endswith("."):
+                bad.append(f"{page.relative_to(docs)}: front matter must be exactly `rule:` and `statement: <one sentence>.`")
+    assert not bad, "\n".join(bad)
 
 
 def test_rule_ids_are_unique_and_well_formed(site_root):
