@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +100,21 @@ class FenceError(Exception):
     """A fence that breaks the house rules (rather than a claim that failed)."""
 
 
+def compile_fence(test, config=None):
+    """The fence's code object, after checking that it states a claim and rewriting its asserts."""
+    tree = ast.parse(test.source, filename=str(test.source_path))
+    # test.start_line is the line of the opening ``` (1-based); the code follows it.
+    if not claim_lines(tree, test.start_line + 1):
+        raise FenceError(
+            f"{test.source_path}:{test.start_line}: this fence states no claim. "
+            "End it with `assert <claim>, \"<what was expected>\"` or show the "
+            "behaviour inside `with pytest.raises(...)`; a fence that only prints "
+            "proves nothing."
+        )
+    rewrite_asserts(tree, test.source.encode(), str(test.source_path), config)
+    return compile(tree, filename=str(test.source_path), mode="exec", dont_inherit=True)
+
+
 @register_runner(default=True)
 class FenceRunner(DefaultRunner):
     """Checks that the fence states a claim, rewrites its asserts, then runs it."""
@@ -104,17 +122,73 @@ class FenceRunner(DefaultRunner):
     config = None  # set in pytest_configure; the assert rewriter reads verbosity from it
 
     def runtest(self, test, args, *, asyncio_runner=None):
-        tree = ast.parse(test.source, filename=str(test.source_path))
-        # test.start_line is the line of the opening ``` (1-based); the code follows it.
-        if not claim_lines(tree, test.start_line + 1):
-            raise FenceError(
-                f"{test.source_path}:{test.start_line}: this fence states no claim. "
-                "End it with `assert <claim>, \"<what was expected>\"` or show the "
-                "behaviour inside `with pytest.raises(...)`; a fence that only prints "
-                "proves nothing."
-            )
-        rewrite_asserts(tree, test.source.encode(), str(test.source_path), self.config)
-        exec(compile(tree, filename=str(test.source_path), mode="exec", dont_inherit=True), args)
+        exec(compile_fence(test, self.config), args)
+
+
+@register_runner()
+class keras2(DefaultRunner):  # noqa: N801 (the class name is the fence option: runner:keras2)
+    """Fences that need Keras 2 (``tf_keras``): ``{ .python runner:keras2 }``.
+
+    ``TF_USE_LEGACY_KERAS=1`` only works if it is set before TensorFlow is imported, so these
+    fences cannot run in this process. The first one to run sends every Keras 2 fence of the
+    session to one child process (``python -m spec_tests.plugin``), which imports TensorFlow
+    once and runs them one by one, each in a fresh namespace and a reset Keras; each fence then
+    reports its own result.
+    """
+
+    pending: list = []  # every Keras 2 fence collected in this session (set at collection)
+    results: dict = {}
+
+    def runtest(self, test, args, *, asyncio_runner=None):
+        key = f"{test.source_path}:{test.start_line}"
+        if key not in self.results:
+            batch = [t for t in self.pending if f"{t.source_path}:{t.start_line}" not in self.results] or [test]
+            self.results.update(run_in_legacy_keras_process(batch))
+        if self.results[key] is not None:
+            raise FenceError(self.results[key])
+
+
+def run_in_legacy_keras_process(tests) -> dict:
+    """Run fences in one child with TF_USE_LEGACY_KERAS=1: {"file:line": None or failure text}."""
+    payload = [
+        {"source": t.source, "path": str(t.source_path), "start_line": t.start_line, "fixtures": list(t.fixture_names)}
+        for t in tests
+    ]
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "spec_tests.plugin"], input=json.dumps(payload), capture_output=True, text=True, env=env, cwd=root
+    )
+    if proc.returncode != 0:
+        raise FenceError(f"the Keras 2 child process failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def _legacy_keras_child() -> None:
+    """Child side of ``keras2``: read fences as JSON on stdin, print their results as JSON."""
+    from pytest_markdown_docs.definitions import FenceTestDefinition
+
+    assert os.environ.get("TF_USE_LEGACY_KERAS") == "1", "the parent sets TF_USE_LEGACY_KERAS=1"
+    tf = import_tensorflow()
+    import tf_keras
+
+    results = {}
+    for fence in json.loads(sys.stdin.read()):
+        test = FenceTestDefinition(fence["source"], fence["fixtures"], fence["start_line"], Path(fence["path"]), "keras2")
+        tf.compat.v1.reset_default_graph()
+        tf_keras.backend.clear_session()
+        tf.random.set_seed(None)
+        try:
+            code = compile_fence(test)
+            with tf.Graph().as_default() if "graph" in fence["fixtures"] else contextlib.nullcontext() as g:
+                exec(code, {"__name__": "fence", "graph": g})
+            results[f"{fence['path']}:{fence['start_line']}"] = None
+        except BaseException as error:  # reported by the fence's own test item
+            frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == fence["path"]]
+            where = "".join(f'  File "{f.filename}", line {f.lineno}\n    {f.line}\n' for f in frames)
+            text = "".join(traceback.format_exception_only(error)).strip()
+            results[f"{fence['path']}:{fence['start_line']}"] = f"(Keras 2 process)\n{where}{text}"
+    print(json.dumps(results))
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -259,6 +333,8 @@ def pytest_make_collect_report(collector):
 
 
 def pytest_collection_modifyitems(session, config, items):
+    keras2.pending = [item.test_definition for item in items if getattr(item, "runner_name", None) == "keras2"]
+    keras2.results = {}
     for path, collected in sorted(config.stash[_md_files].items()):
         for fence in scan_fences(path):
             problem = audit_problem(fence, fence.line in collected)
@@ -272,3 +348,7 @@ def pytest_collection_modifyitems(session, config, items):
                         problem=problem,
                     )
                 )
+
+
+if __name__ == "__main__":
+    _legacy_keras_child()

@@ -151,3 +151,35 @@ def test_state_does_not_leak_between_fences(run_page):
         {FENCE}
         """)
     result.assert_outcomes(passed=4)
+
+
+def test_keras2_fences_run_together_in_one_legacy_keras_process(run_page):
+    result = run_page(f"""
+        # Keras 2
+
+        {FENCE} {{ .python runner:keras2 }}
+        import os
+        import tensorflow as tf
+        import tf_keras
+        assert tf.keras.layers.Dense is tf_keras.layers.Dense, "tf.keras is Keras 2 here"
+        assert tf_keras.layers.Dense(1).name == "dense", "first Dense"
+        tf_keras.probe_pid = os.getpid()
+        {FENCE}
+
+        {FENCE} {{ .python runner:keras2 }}
+        import os
+        import tf_keras
+        assert tf_keras.probe_pid == os.getpid(), "the same child process as the first fence"
+        assert tf_keras.layers.Dense(1).name == "dense", "name counters reset between Keras 2 fences"
+        assert tf_keras.layers.Dense(1).name == "dense_2", "a wrong claim in the child"
+        {FENCE}
+
+        {FENCE} {{ .python }}
+        import sys
+        import keras
+        assert keras.__version__.startswith("3."), "Keras 3 in this process"
+        assert not hasattr(sys.modules.get("tf_keras"), "probe_pid"), "the Keras 2 fences ran elsewhere"
+        {FENCE}
+        """)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*Keras 2 process*", '*page.md", line 17*', "*a wrong claim in the child*"])
