@@ -2,6 +2,8 @@
 
 import re
 
+GENERATED = re.compile(r"^<!-- generated: (?P<what>[a-z-]+) -->$", re.M)
+
 GRAPH_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,})[ \t]*\{(?P<attrs>[^}]*\bfixture:graph\b[^}]*)\}[ \t]*$", re.M)
 GRAPH_TITLE = "TF1 graph mode: this runs inside `with tf.Graph().as_default() as graph:`"
 
@@ -14,4 +16,12 @@ def on_page_markdown(markdown, page, config, files):
             return m[0]
         return f'{m["indent"]}{m["mark"]} {{{m["attrs"].rstrip()} title="{GRAPH_TITLE}" }}'
 
-    return GRAPH_FENCE.sub(label, markdown)
+    def generate(m):  # computed from TensorFlow now, never typed (spec_tests/generated.py)
+        from spec_tests import generated
+
+        makers = {"cheat-sheet": generated.cheat_sheet_markdown, "name-tree": generated.name_tree_markdown}
+        if m["what"] not in makers:
+            raise ValueError(f"{page.file.src_path}: unknown generated block {m['what']!r}")
+        return makers[m["what"]]()
+
+    return GENERATED.sub(generate, GRAPH_FENCE.sub(label, markdown))

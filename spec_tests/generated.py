@@ -1,0 +1,116 @@
+"""Content that the site computes from TensorFlow at build time (see site_hooks.py).
+
+A page asks for it with a marker line: ``<!-- generated: cheat-sheet -->`` or
+``<!-- generated: name-tree -->``. test_generated.py checks the same data against the rules.
+"""
+
+from __future__ import annotations
+
+CONTEXTS = {
+    "none": "no scope",
+    "ns": '`name_scope("s")`',
+    "ns2": '`name_scope("s")` entered again',
+    "vs": '`variable_scope("s")`',
+    "vs2": '`variable_scope("s")` entered again',
+    "vs2r": '`variable_scope("s", reuse=True)` entered again',
+}
+APIS = {
+    "op": '`tf.constant(0, name="c")`',
+    "var": '`tf.Variable(0.0, name="v")`',
+    "get": '`get_variable("w", [])`',
+}
+
+
+def _make(tf, api):
+    if api == "op":
+        return tf.constant(0, name="c").name
+    if api == "var":
+        return tf.Variable(0.0, name="v").name
+    return tf.compat.v1.get_variable("w", []).name
+
+
+def _scope(tf, context, second):
+    v1 = tf.compat.v1
+    if context.startswith("ns"):
+        return v1.name_scope("s")
+    if context == "vs2r" and second:
+        return v1.variable_scope("s", reuse=True)
+    return v1.variable_scope("s")
+
+
+def cell(api: str, context: str) -> str:
+    """The name the API call gets in that context, or the error it raises, in a fresh graph."""
+    from spec_tests.plugin import import_tensorflow
+
+    tf = import_tensorflow()
+    with tf.Graph().as_default():
+        try:
+            if context == "none":
+                return _make(tf, api)
+            if context in ("ns", "vs"):
+                with _scope(tf, context, second=False):
+                    return _make(tf, api)
+            with _scope(tf, context, second=False):
+                _make(tf, api)
+            with _scope(tf, context, second=True):
+                return _make(tf, api)
+        except ValueError as error:
+            return "ValueError: " + str(error).split(". ")[0].split(",")[0]
+
+
+def cheat_sheet() -> dict[tuple[str, str], str]:
+    return {(api, ctx): cell(api, ctx) for api in APIS for ctx in CONTEXTS}
+
+
+def cheat_sheet_markdown() -> str:
+    table = cheat_sheet()
+    head = "| API \\ context | " + " | ".join(CONTEXTS.values()) + " |"
+    rule = "|---" * (len(CONTEXTS) + 1) + "|"
+    rows = [
+        f"| {label} | " + " | ".join(f"`{table[api, ctx]}`" for ctx in CONTEXTS) + " |" for api, label in APIS.items()
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+def name_tree_markdown() -> str:
+    """Both registries of one small TF1 graph, drawn as folders (scopes) and leaves (names)."""
+    from spec_tests.plugin import import_tensorflow
+
+    tf = import_tensorflow()
+    v1 = tf.compat.v1
+    with tf.Graph().as_default() as graph:
+        with v1.variable_scope("dense"):
+            w = v1.get_variable("w", [2, 2])
+            v1.get_variable("b", [2])
+            tf.matmul(tf.ones([1, 2]), w, name="matmul")
+        with v1.variable_scope("dense", reuse=True):
+            tf.matmul(tf.ones([1, 2]), v1.get_variable("w"), name="matmul")
+        with v1.name_scope("dense"):
+            tf.Variable(0.0, name="step")
+        ops = sorted(op.name for op in graph.get_operations() if op.type in ("MatMul", "VarHandleOp"))
+        store = sorted(v.name for v in v1.global_variables() if v.op.type == "VarHandleOp" and "step" not in v.name)
+    return (
+        "Graph names (ops, including each variable's `VarHandleOp`):\n\n"
+        + _tree(ops)
+        + "\n\nVariable store (what `get_variable` looks up, by variable scope):\n\n"
+        + _tree(v.split(":")[0] for v in store)
+    )
+
+
+def _tree(names) -> str:
+    tree: dict = {}
+    for name in names:
+        node = tree
+        for part in name.split("/"):
+            node = node.setdefault(part, {})
+    lines: list[str] = []
+
+    def walk(node, prefix):
+        items = list(node.items())
+        for i, (part, child) in enumerate(items):
+            last = i == len(items) - 1
+            lines.append(prefix + ("└── " if last else "├── ") + part + ("/" if child else ""))
+            walk(child, prefix + ("    " if last else "│   "))
+
+    walk(tree, "")
+    return "```text\n.\n" + "\n".join(lines) + "\n```"

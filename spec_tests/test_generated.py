@@ -1,0 +1,43 @@
+"""The generated cheat sheet says what the rule pages prove (each expectation names its rule)."""
+
+import pytest
+
+from spec_tests.generated import cheat_sheet, name_tree_markdown
+
+EXPECTED = {  # (api, context): (name or error, the rule page that proves it)
+    ("op", "none"): ("c:0", "NM-1"),
+    ("op", "ns"): ("s/c:0", "NS-1"),
+    ("op", "ns2"): ("s_1/c:0", "NS-2"),
+    ("op", "vs"): ("s/c:0", "VS-1"),
+    ("op", "vs2"): ("s_1/c:0", "VS-2"),
+    ("op", "vs2r"): ("s_1/c:0", "VS-2"),
+    ("var", "none"): ("v:0", "NM-7"),
+    ("var", "ns"): ("s/v:0", "GV-1"),
+    ("var", "ns2"): ("s_1/v:0", "NS-2"),
+    ("var", "vs"): ("s/v:0", "GV-3"),
+    ("var", "vs2"): ("s_1/v:0", "GV-3"),
+    ("var", "vs2r"): ("s_1/v:0", "MX-2"),
+    ("get", "none"): ("w:0", "GV-2"),
+    ("get", "ns"): ("w:0", "GV-1"),
+    ("get", "ns2"): ("ValueError: Variable w already exists", "RU-1"),
+    ("get", "vs"): ("s/w:0", "GV-2"),
+    ("get", "vs2"): ("ValueError: Variable s/w already exists", "RU-1"),
+    ("get", "vs2r"): ("s/w:0", "RU-2"),
+}
+
+
+@pytest.fixture(scope="module")
+def table():
+    return cheat_sheet()
+
+
+@pytest.mark.parametrize("cell", EXPECTED, ids=lambda cell: "-".join(cell))
+def test_cheat_sheet_cell(table, cell):
+    expected, rule = EXPECTED[cell]
+    assert table[cell] == expected, f"cheat sheet cell {cell} disagrees with {rule}"
+
+
+def test_name_tree_shows_both_registries():
+    text = name_tree_markdown()
+    assert "dense_1/" in text and "dense_2/" in text, "graph names move to dense_1/, dense_2/"
+    assert text.count("dense_1/") == 1 and text.split("Variable store")[1].count("dense/") == 1
