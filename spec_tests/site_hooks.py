@@ -1,6 +1,12 @@
 """MkDocs hooks: what the site adds to a page at build time (the fences themselves run in pytest)."""
 
 import re
+import sys
+from pathlib import Path
+
+# MkDocs loads this file by path and restores sys.path afterwards: import the project's modules now.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from spec_tests import generated  # noqa: E402  (imports TensorFlow only when a page asks for generated content)
 
 GENERATED = re.compile(r"^<!-- generated: (?P<what>[a-z-]+) -->$", re.M)
 
@@ -17,8 +23,6 @@ def on_page_markdown(markdown, page, config, files):
         return f'{m["indent"]}{m["mark"]} {{{m["attrs"].rstrip()} title="{GRAPH_TITLE}" }}'
 
     def generate(m):  # computed from TensorFlow now, never typed (spec_tests/generated.py)
-        from spec_tests import generated
-
         makers = {"cheat-sheet": generated.cheat_sheet_markdown, "name-tree": generated.name_tree_markdown}
         if m["what"] not in makers:
             raise ValueError(f"{page.file.src_path}: unknown generated block {m['what']!r}")
