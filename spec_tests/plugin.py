@@ -136,32 +136,48 @@ class keras2(DefaultRunner):  # noqa: N801 (the class name is the fence option: 
     reports its own result.
     """
 
-    pending: list = []  # every Keras 2 fence collected in this session (set at collection)
+    child: subprocess.Popen | None = None  # started at collection, so its import overlaps other fences
     results: dict = {}
 
     def runtest(self, test, args, *, asyncio_runner=None):
         key = f"{test.source_path}:{test.start_line}"
-        if key not in self.results:
-            batch = [t for t in self.pending if f"{t.source_path}:{t.start_line}" not in self.results] or [test]
-            self.results.update(run_in_legacy_keras_process(batch))
+        if key not in self.results and keras2.child is not None:
+            keras2.results.update(finish_legacy_keras_process(keras2.child))
+            keras2.child = None
+        if key not in self.results:  # not collected as pending (e.g. a fence run on its own)
+            keras2.results.update(finish_legacy_keras_process(start_legacy_keras_process([test])))
         if self.results[key] is not None:
             raise FenceError(self.results[key])
 
 
-def run_in_legacy_keras_process(tests) -> dict:
-    """Run fences in one child with TF_USE_LEGACY_KERAS=1: {"file:line": None or failure text}."""
+def start_legacy_keras_process(tests) -> subprocess.Popen:
+    """Start one child with TF_USE_LEGACY_KERAS=1 that runs these fences (sent as JSON on stdin)."""
     payload = [
         {"source": t.source, "path": str(t.source_path), "start_line": t.start_line, "fixtures": list(t.fixture_names)}
         for t in tests
     ]
     env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run(
-        [sys.executable, "-m", "spec_tests.plugin"], input=json.dumps(payload), capture_output=True, text=True, env=env, cwd=root
+    child = subprocess.Popen(
+        [sys.executable, "-m", "spec_tests.plugin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
     )
-    if proc.returncode != 0:
-        raise FenceError(f"the Keras 2 child process failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])
+    child.stdin.write(json.dumps(payload))
+    child.stdin.close()
+    return child
+
+
+def finish_legacy_keras_process(child: subprocess.Popen) -> dict:
+    """Wait for the child: {"file:line": None when the fence passed, else its failure}."""
+    with child.stdout, child.stderr:
+        out, err = child.stdout.read(), child.stderr.read()
+    if child.wait() != 0:
+        raise FenceError(f"the Keras 2 child process failed:\n{err[-4000:]}")
+    return json.loads(out.splitlines()[-1])
 
 
 def _legacy_keras_child() -> None:
@@ -333,8 +349,9 @@ def pytest_make_collect_report(collector):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    keras2.pending = [item.test_definition for item in items if getattr(item, "runner_name", None) == "keras2"]
+    pending = [item.test_definition for item in items if getattr(item, "runner_name", None) == "keras2"]
     keras2.results = {}
+    keras2.child = start_legacy_keras_process(pending) if pending else None
     for path, collected in sorted(config.stash[_md_files].items()):
         for fence in scan_fences(path):
             problem = audit_problem(fence, fence.line in collected)
