@@ -11,7 +11,7 @@ from spec_tests import generated  # noqa: E402  (imports TensorFlow only when a 
 GENERATED = re.compile(r"^<!-- generated: (?P<what>[a-z-]+) -->$", re.M)
 
 GRAPH_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,})[ \t]*\{(?P<attrs>[^}]*\bfixture:graph\b[^}]*)\}[ \t]*$", re.M)
-GRAPH_TITLE = "TF1 graph mode: this runs inside `with tf.Graph().as_default() as graph:`"
+GRAPH_TITLE = "TF1 graph mode · runs inside: with tf.Graph().as_default() as graph:"
 
 
 def on_page_markdown(markdown, page, config, files):
