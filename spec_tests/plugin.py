@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -331,6 +332,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.pluginmanager.register(ResultsRecorder(config), "fence-results")
     FenceRunner.config = config
     config.stash[_md_files] = {}
 
@@ -366,6 +368,49 @@ def pytest_collection_modifyitems(session, config, items):
                     )
                 )
 
+
+
+# --------------------------------------------------------------------------- results
+RESULTS = Path(__file__).resolve().parents[1] / ".results" / "fences.json"
+
+
+class ResultsRecorder:
+    """Writes each fence's outcome to .results/fences.json, per page, with the page's hash.
+
+    The site build renders each page's "verified on" badge from this file and fails when a page's
+    fences have no passing result for its current text (site_hooks.py). Registered once per
+    pytest run; on xdist the controller receives the workers' reports and writes the file.
+    """
+
+    def __init__(self, config):
+        self.config, self.outcomes = config, {}  # (page, fence line) -> passed / failed / skipped
+
+    def pytest_runtest_logreport(self, report):
+        path, _, rest = report.nodeid.partition("::")
+        m = re.search(r"\[line:(\d+)\]$", rest)
+        if not (path.endswith(".md") and m) or not (report.when == "call" or report.failed):
+            return
+        key = (path, int(m[1]))
+        if self.outcomes.get(key) != "failed":  # an error in teardown outranks a passed call
+            self.outcomes[key] = "failed" if report.failed else report.outcome
+
+    def pytest_sessionfinish(self, session):
+        if hasattr(self.config, "workerinput") or not self.outcomes:
+            return
+        import importlib.metadata as md
+
+        versions = {name: md.version(name) for name in ("tensorflow", "keras", "tf_keras")}
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        root = Path(self.config.rootpath)
+        for page in sorted({path for path, _ in self.outcomes}):
+            file = root / page
+            if not file.exists() or root / "docs" not in file.parents:
+                continue  # a scratch page (pytester), not one of the site's
+            fences = {str(line): outcome for (p, line), outcome in sorted(self.outcomes.items()) if p == page}
+            sha = hashlib.sha256(file.read_bytes()).hexdigest()
+            results[page] = {"sha256": sha, "fences": fences, "versions": versions}
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 
 if __name__ == "__main__":
     _legacy_keras_child()

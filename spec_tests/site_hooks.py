@@ -1,31 +1,117 @@
-"""MkDocs hooks: what the site adds to a page at build time (the fences themselves run in pytest)."""
+"""MkDocs hooks: what the site adds to a page at build time (the fences themselves run in pytest).
 
+- Every page whose Python fences have no passing result for its current text (in
+  .results/fences.json, written by the test run) logs a warning, so the strict build fails.
+- Each rule page gets a "verified on" badge from those results, or a "failed" / "not verified" one.
+- `<!-- generated: NAME -->` lines are replaced by content computed now (rule index, cheat
+  sheet, name trees); fences that need the `graph` fixture get a title saying so.
+"""
+
+import hashlib
+import json
+import logging
 import re
 import sys
 from pathlib import Path
 
+import yaml
+
 # MkDocs loads this file by path and restores sys.path afterwards: import the project's modules now.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from spec_tests import generated  # noqa: E402  (imports TensorFlow only when a page asks for generated content)
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from spec_tests import generated  # noqa: E402  (imports TensorFlow only when a page asks for it)
+from spec_tests.plugin import PYTHON_LANGS, RESULTS, scan_fences  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.verified")  # warnings under "mkdocs" fail a strict build
 
 GENERATED = re.compile(r"^<!-- generated: (?P<what>[a-z-]+) -->$", re.M)
-
 GRAPH_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,})[ \t]*\{(?P<attrs>[^}]*\bfixture:graph\b[^}]*)\}[ \t]*$", re.M)
 GRAPH_TITLE = "TF1 graph mode · runs inside: with tf.Graph().as_default() as graph:"
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+H1 = re.compile(r"^# .*$", re.M)
+
+
+def _results() -> dict:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def verification(path: Path, results: dict) -> tuple[str, str]:
+    """("verified" | "failed" | "unverified" | "no-fences", detail) for one page of docs/."""
+    fences = [f.line for f in scan_fences(path) if f.lang in PYTHON_LANGS and "notest" not in f.options]
+    if not fences:
+        return "no-fences", ""
+    entry = results.get(path.relative_to(ROOT).as_posix()) if ROOT in path.parents else None
+    if entry is None or entry["sha256"] != hashlib.sha256(path.read_bytes()).hexdigest():
+        return "unverified", "no test result for this page's current text (run ./dev test)"
+    outcomes = [entry["fences"].get(str(line), "not run") for line in fences]
+    bad = [f"line {line}: {o}" for line, o in zip(fences, outcomes) if o != "passed"]
+    if bad:
+        return "failed", "; ".join(bad)
+    v = entry["versions"]
+    return "verified", f"TensorFlow {v['tensorflow']} · Keras {v['keras']} · {len(fences)} fences passed"
+
+
+def nav_order(nav) -> list[str]:
+    out = []
+    for entry in nav or []:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        out += nav_order(value) if isinstance(value, list) else [value]
+    return out
+
+
+def rules(files, config) -> list[dict]:
+    """Front matter of every rule page (reference/<group>/*.md), in the order of the nav."""
+    found = []
+    for file in files.documentation_pages():
+        if not re.match(r"reference/[^/]+/", file.src_uri) or file.src_uri.endswith("index.md"):
+            continue
+        m = FRONT_MATTER.match(Path(file.abs_src_path).read_text(encoding="utf-8"))
+        meta = yaml.safe_load(m[1]) if m else {}
+        if not meta.get("rule"):
+            log.warning(f"{file.src_uri}: a rule page needs front matter `rule:` and `statement:`")
+            continue
+        found.append({**meta, "uri": file.src_uri, "path": Path(file.abs_src_path)})
+    ids = [r["rule"] for r in found]
+    for rule in sorted({i for i in ids if ids.count(i) > 1}):
+        log.warning(f"rule id {rule} is declared by more than one page: " + ", ".join(r["uri"] for r in found if r["rule"] == rule))
+    order = {uri: i for i, uri in enumerate(nav_order(config["nav"]))}
+    return sorted(found, key=lambda r: (order.get(r["uri"], len(order)), r["uri"]))
+
+
+def rule_index_markdown(page, files, config) -> str:
+    results = _results()
+    rows = ["| Rule | Statement | Verified on |", "|---|---|---|"]
+    for r in rules(files, config):
+        state, detail = verification(r["path"], results)
+        link = Path(r["uri"]).relative_to(Path(page.file.src_uri).parent).as_posix()
+        shown = detail.split(" · ")[0] if state == "verified" else f"**{state}**"
+        rows.append(f"| [{r['rule']}]({link}) | {r['statement']} | {shown} |")
+    return "\n".join(rows)
 
 
 def on_page_markdown(markdown, page, config, files):
-    """Label every fence that needs the `graph` fixture, so a reader who copies it knows the context."""
+    results = _results()
+    state, detail = verification(Path(page.file.abs_src_path), results)
+    if state in ("unverified", "failed"):
+        log.warning(f"{page.file.src_uri}: fences not verified: {detail}")
+    if page.meta.get("rule"):
+        label = {"verified": "verified on", "failed": "FAILED", "unverified": "not verified", "no-fences": "no fences"}[state]
+        badge = f'<span class="verified verified-{state}" markdown>**{label}**{": " + detail if state == "verified" else ""}</span>'
+        markdown = H1.sub(lambda m: m[0] + "\n\n" + badge, markdown, count=1)
 
     def label(m):
         if "title=" in m["attrs"]:
             return m[0]
         return f'{m["indent"]}{m["mark"]} {{{m["attrs"].rstrip()} title="{GRAPH_TITLE}" }}'
 
-    def generate(m):  # computed from TensorFlow now, never typed (spec_tests/generated.py)
-        makers = {"cheat-sheet": generated.cheat_sheet_markdown, "name-tree": generated.name_tree_markdown}
+    def generate(m):  # computed now, never typed
+        makers = {
+            "cheat-sheet": generated.cheat_sheet_markdown,
+            "name-tree": generated.name_tree_markdown,
+            "rule-index": lambda: rule_index_markdown(page, files, config),
+        }
         if m["what"] not in makers:
-            raise ValueError(f"{page.file.src_path}: unknown generated block {m['what']!r}")
+            raise ValueError(f"{page.file.src_uri}: unknown generated block {m['what']!r}")
         return makers[m["what"]]()
 
     return GENERATED.sub(generate, GRAPH_FENCE.sub(label, markdown))

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# The site is built from the fences' results: ./dev test runs these after the fences (pytest -m site).
+pytestmark = pytest.mark.site
+
 # An attribute whose URL the browser fetches as soon as the page loads (<a href> is a link, not a fetch).
 FETCHING_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "href"}
 LINK_RELS_THAT_FETCH = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest", "apple-touch-icon", "preconnect", "dns-prefetch"}

@@ -3,6 +3,8 @@
 import textwrap
 from pathlib import Path
 
+import mkdocs.config  # noqa: F401  (imported before any pytester run: pytester restores sys.modules
+import yaml  # noqa: F401           after each run, and a second mkdocs/yaml import breaks its loader)
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -78,3 +80,33 @@ def test_a_rule_page_without_an_id_fails(check_project):
     result = check_project(pages, "test_every_rule_folder_page_is_a_rule")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*reference/a/nameless.md*"])
+
+
+def test_a_page_whose_fences_have_no_result_fails_the_strict_build(check_project):
+    hooks = Path(__file__).with_name("site_hooks.py")
+    yml = MKDOCS_YML + f"hooks:\n  - {hooks}\n"
+    page = "# Home\n\n``` { .python }\nassert 1 + 1 == 2, 'never run by pytest'\n```\n"
+    result = check_project({"index.md": page}, "test_strict_build_passes", yml)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*index.md: fences not verified: no test result*"])
+
+
+def test_a_failed_fence_is_shown_as_failed_never_as_verified(tmp_path, monkeypatch):
+    import hashlib
+
+    from spec_tests import site_hooks
+
+    page = tmp_path / "docs" / "rule.md"
+    page.parent.mkdir()
+    page.write_text("# R\n\n``` { .python }\nassert True, 'a'\n```\n\n``` { .python }\nassert True, 'b'\n```\n")
+    monkeypatch.setattr(site_hooks, "ROOT", tmp_path)
+    entry = {"sha256": hashlib.sha256(page.read_bytes()).hexdigest(), "versions": {"tensorflow": "2.21.0", "keras": "3"}}
+    passed = {"docs/rule.md": {**entry, "fences": {"3": "passed", "7": "passed"}}}
+    failed = {"docs/rule.md": {**entry, "fences": {"3": "passed", "7": "failed"}}}
+    missing = {"docs/rule.md": {**entry, "fences": {"3": "passed"}}}
+    stale = {"docs/rule.md": {**passed["docs/rule.md"], "sha256": "0" * 64}}
+    assert site_hooks.verification(page, passed)[0] == "verified"
+    assert site_hooks.verification(page, failed) == ("failed", "line 7: failed")
+    assert site_hooks.verification(page, missing) == ("failed", "line 7: not run")
+    assert site_hooks.verification(page, stale)[0] == "unverified"
+    assert site_hooks.verification(page, {})[0] == "unverified"
