@@ -31,6 +31,34 @@ FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 H1 = re.compile(r"^# .*$", re.M)
 
 
+def on_config(config):
+    """Notebooks run in a kernel whose file-descriptor stderr (TensorFlow's C++ start-up chatter,
+    the kernel app's own notices) is neither captured into cells nor printed; Python-level cell
+    output, errors included, still reaches the page and the build.
+    The kernelspec is written here so it runs this very Python (the project's .venv)."""
+    import os
+    import tempfile
+
+    global _kernels
+    _kernels = tempfile.TemporaryDirectory(prefix="scopes-kernels-")
+    spec_dir = Path(_kernels.name) / "kernels" / "scopes-quiet"
+    spec_dir.mkdir(parents=True)
+    launch = 'exec "$0" -m ipykernel_launcher --IPKernelApp.capture_fd_output=False -f "$1" 2>/dev/null'
+    argv = ["sh", "-c", launch, sys.executable, "{connection_file}"]
+    spec = {"argv": argv, "display_name": "Python 3 (quiet)", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([str(spec_dir.parents[1]), os.environ.get("JUPYTER_PATH", "")])
+    return config
+
+
+_kernels = None
+
+
+def on_shutdown():
+    if _kernels is not None:
+        _kernels.cleanup()
+
+
 def _results() -> dict:
     return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
 
@@ -115,3 +143,14 @@ def on_page_markdown(markdown, page, config, files):
         return makers[m["what"]]()
 
     return GENERATED.sub(generate, GRAPH_FENCE.sub(label, markdown))
+
+
+def on_post_build(config):
+    """Offer each notebook as .ipynb beside its page (the source stays a diffable jupytext .py)."""
+    import jupytext
+
+    for source in sorted(Path(config["docs_dir"]).rglob("*.py")):
+        rel = source.relative_to(config["docs_dir"]).with_suffix("")
+        target = Path(config["site_dir"]) / rel / f"{source.stem}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        jupytext.write(jupytext.read(source), target, fmt="ipynb")

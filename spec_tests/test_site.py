@@ -116,7 +116,7 @@ def test_every_page_is_in_the_nav(site_root):
     config = load_config(str(site_root / "mkdocs.yml"))
     docs = Path(config["docs_dir"])
     in_nav = set(nav_pages(config["nav"]))
-    pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
+    pages = {p.relative_to(docs).as_posix() for p in [*docs.rglob("*.md"), *docs.rglob("*.py")]}  # .py: notebooks
     missing, dangling = sorted(pages - in_nav), sorted(in_nav - pages)
     assert not missing, "pages missing from the nav in mkdocs.yml:\n" + "\n".join(missing)
     assert not dangling, "nav entries with no page:\n" + "\n".join(dangling)

@@ -1,0 +1,199 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Scopes in ten minutes
+#
+# A hands-on tour, executed every time the site is built (any error fails the build) and run by
+# the test suite like every fence. Each cell states what it shows with an `assert`.
+# [Download this notebook](scopes-in-ten-minutes.ipynb) and run it yourself.
+#
+# We start in TF1 graph mode, where names matter, then see what TF2 kept.
+
+# %%
+import tensorflow as tf
+
+v1 = tf.compat.v1
+
+# %% [markdown]
+# ## 1. Every op in a graph has a unique name
+#
+# A tensor's name is its op's name plus the output index. Asking twice for the same op name
+# gives `_1`: the graph keeps names unique (`tf.Graph.unique_name`).
+
+# %%
+graph = tf.Graph()
+with graph.as_default():
+    a = tf.constant(1.0, name="a")
+    a_again = tf.constant(2.0, name="a")
+
+assert a.name == "a:0", "op name 'a', output 0"
+assert a_again.name == "a_1:0", "the second 'a' is made unique"
+
+# %% [markdown]
+# ## 2. `name_scope` prefixes op names
+#
+# Scopes nest with `/`. Entering the same scope string again opens a *new* scope, `block_1/`.
+
+# %%
+graph = tf.Graph()
+with graph.as_default():
+    with v1.name_scope("block"):
+        with v1.name_scope("inner"):
+            x = tf.constant(1.0, name="x")
+    with v1.name_scope("block"):
+        y = tf.constant(1.0, name="y")
+
+assert x.name == "block/inner/x:0", "nested scopes join with /"
+assert y.name == "block_1/y:0", "re-entering by string gives a new, suffixed scope"
+
+# %% [markdown]
+# ## 3. `get_variable` ignores `name_scope` but follows `variable_scope`
+#
+# `tf.Variable` is made of ops, so it takes the name scope. `get_variable` takes its name from
+# the *variable scope* only.
+
+# %%
+graph = tf.Graph()
+with graph.as_default():
+    with v1.name_scope("ns"):
+        plain = tf.Variable(0.0, name="v")
+        stored = v1.get_variable("w", shape=[])
+    with v1.variable_scope("vs"):
+        scoped = v1.get_variable("w", shape=[])
+
+assert plain.name == "ns/v:0", "tf.Variable follows the name scope"
+assert stored.name == "w:0", "get_variable ignores a bare name_scope"
+assert scoped.name == "vs/w:0", "get_variable follows the variable scope"
+
+# %% [markdown]
+# ## 4. Sharing: `reuse` looks the name up in the variable store
+#
+# Creating `vs/w` twice is an error; with `reuse=True` (or `AUTO_REUSE`) the second request
+# returns the stored variable. This is how TF1 shares weights between two towers.
+
+# %%
+import pytest
+
+graph = tf.Graph()
+with graph.as_default():
+    def tower(inputs):
+        with v1.variable_scope("tower", reuse=v1.AUTO_REUSE):
+            w = v1.get_variable("w", shape=[2, 2])
+            return tf.matmul(inputs, w)
+
+    left = tower(tf.ones([1, 2]))
+    right = tower(tf.ones([1, 2]))
+    with pytest.raises(ValueError, match="already exists"):
+        with v1.variable_scope("tower"):
+            v1.get_variable("w", shape=[2, 2])
+
+# %% [markdown]
+# The two towers share one variable, but their ops live in different name scopes: the variable
+# scope re-enters `tower/` for variables and opens `tower_1/` for ops.
+
+# %%
+with graph.as_default():
+    variables = [v.name for v in v1.global_variables()]
+
+assert variables == ["tower/w:0"], "one variable, shared by both towers"
+assert left.name == "tower/MatMul:0" and right.name == "tower_1/MatMul:0", "ops get a new scope"
+
+# %% [markdown]
+# ## 5. The picture: two registries
+#
+# The tree below is computed from the graph we just built, when this page is built: scopes are
+# folders, ops and variables are leaves. Graph names are made unique (`tower_1/`); the variable
+# store has one entry.
+
+# %%
+from IPython.display import Markdown
+
+
+def tree(names):
+    root = {}
+    for name in names:
+        node = root
+        for part in name.split("/"):
+            node = node.setdefault(part, {})
+    lines = []
+
+    def walk(node, prefix):
+        for i, (part, child) in enumerate(node.items()):
+            last = i == len(node) - 1
+            lines.append(prefix + ("└── " if last else "├── ") + part + ("/" if child else ""))
+            walk(child, prefix + ("    " if last else "│   "))
+
+    walk(root, "")
+    return "\n".join([".", *lines])
+
+
+graph_tree = tree(sorted(op.name for op in graph.get_operations() if op.type in ("MatMul", "VarHandleOp")))
+store_tree = tree(name.split(":")[0] for name in variables)
+
+assert graph_tree.splitlines()[1:] == ["├── tower/", "│   ├── MatMul", "│   └── w", "└── tower_1/", "    └── MatMul"]
+assert store_tree.splitlines()[1:] == ["└── tower/", "    └── w"], "one entry in the variable store"
+Markdown(f"**Graph names**\n```text\n{graph_tree}\n```\n**Variable store**\n```text\n{store_tree}\n```")
+
+# %% [markdown]
+# ## 6. TF2: eager names are labels, sharing is a reference
+#
+# Eager TensorFlow has no graph to keep names unique and no variable store to look up: two
+# variables can carry the same name, and you share a variable by holding the object.
+
+# %%
+with tf.name_scope("dense"):
+    first = tf.Variable(0.0, name="w")
+with tf.name_scope("dense"):
+    second = tf.Variable(0.0, name="w")
+
+assert first.name == second.name == "dense/w:0", "eager names are not made unique"
+assert first is not second, "two different variables"
+
+
+class Dense(tf.Module):
+    def __init__(self, units, name=None):
+        super().__init__(name=name)
+        with self.name_scope:
+            self.w = tf.Variable(tf.ones([2, units]), name="w")
+
+    def __call__(self, x):
+        return tf.matmul(x, self.w)
+
+
+layer = Dense(3, name="dense")
+shared_twice = [layer(tf.ones([1, 2])), layer(tf.ones([1, 2]))]
+
+assert layer.w.name == "dense/w:0", "tf.Module opens its name scope for its variables"
+assert len(layer.trainable_variables) == 1, "calling twice reuses the one variable it holds"
+
+# %% [markdown]
+# ## 7. Keras 3: `name` versus `path`
+#
+# Keras 3 layers are named `dense`, `dense_1`, … and each weight has a short `name` and a unique
+# `path` inside its model.
+
+# %%
+import keras
+
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3), keras.layers.Dense(1)])
+
+assert [layer.name for layer in model.layers] == ["dense", "dense_1"], "per-class counters"
+assert [w.name for w in model.weights] == ["kernel", "bias", "kernel", "bias"], "short names repeat"
+assert model.weights[2].path == "sequential/dense_1/kernel", "the path tells them apart"
+
+# %% [markdown]
+# ## Where next
+#
+# - [The one-minute answer](../index.md) and [two registries](../explanation/two-registries.md).
+# - [The rule index](../reference/rules.md): every rule, each with executed proof.
