@@ -38,11 +38,12 @@ from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
 from spec_tests.plugin import FenceError, compile_fence, import_tensorflow
 
 ROOT = Path(__file__).resolve().parents[1]
-# A plausible exception the code does not raise; anything not listed becomes ValueError.
+# A plausible exception the code does not raise; one not listed becomes ValueError (RuntimeWarning).
 EXCEPTION_SWAPS = {"ValueError": "TypeError", "AttributeError": "KeyError", "KeyError": "AttributeError",
                    "IndexError": "KeyError", "UserWarning": "DeprecationWarning", "DeprecationWarning": "UserWarning"}
 # A changed literal must break ==, is, in; with the other operators it may rightly still hold.
-WEAK_OPS = {ast.NotEq: "!=", ast.IsNot: "is not", ast.NotIn: "not in", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+WEAK_OPS = {ast.NotEq: "!=", ast.IsNot: "is not", ast.NotIn: "not in",
+            ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Mutant:
     note: str = ""  # why a survivor may be expected
 
     def __str__(self):
-        return f"{os.path.relpath(self.test.source_path)}:{self.line}: {self.original} -> {self.mutated}{self.note}"
+        return f"{self.test.source_path}:{self.line}: {self.original} -> {self.mutated}{self.note}"
 
 
 # --------------------------------------------------------------------------- mutants
@@ -73,26 +74,44 @@ def literal_constants(node):
 
 
 def is_pytest_raises(call) -> bool:
-    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in {"raises", "warns"}
+    """``pytest.raises(...)`` or ``pytest.warns(...)``, as plugin.claim_lines recognises them."""
+    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr in {"raises", "warns"}
             and isinstance(call.func.value, ast.Name) and call.func.value.id == "pytest")
 
 
+def negation_walk(node: ast.AST, negated: bool = False):
+    """Like ast.walk, with whether each node sits under an odd number of ``not``."""
+    yield node, negated
+    flip = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    for child in ast.iter_child_nodes(node):
+        yield from negation_walk(child, negated != flip)
+
+
 def mutation_sites(tree: ast.AST, first_line: int):
-    """(node, kind, note) for every node to mutate, in source order; kind: literal, exception, match."""
+    """(node, kind, note) for every node to mutate, in source order.
+
+    kind: literal, identity (a literal next to ``is``), exception, match; note: why a survivor
+    may be expected (a literal compared with ``!=``, ``<``, ``not in``..., or under ``not``).
+    """
     sites = {}
     for node in ast.walk(tree):
         if getattr(node, "lineno", 0) < first_line:
             continue
         if isinstance(node, ast.Assert):  # node.test only: the message is not a claim
-            for sub in ast.walk(node.test):
+            for sub, negated in negation_walk(node.test):
                 if isinstance(sub, ast.Compare):
-                    operands = [sub.left, *sub.comparators]
-                    for i, operand in enumerate(operands):
+                    for i, operand in enumerate([sub.left, *sub.comparators]):
                         ops = [type(op) for op in sub.ops[max(i - 1, 0) : i + 1]]  # the operators next to it
+                        kind = "identity" if {ast.Is, ast.IsNot} & set(ops) else "literal"
                         weak = all(op in WEAK_OPS for op in ops)
-                        note = f"  (compared with {', '.join(WEAK_OPS[op] for op in ops)})" if weak else ""
+                        note = ""
+                        if weak and not negated:
+                            note = f"  (compared with {', '.join(map(WEAK_OPS.get, ops))})"
+                        elif negated and not weak:
+                            note = "  (under `not`)"
                         for constant in literal_constants(operand):
-                            sites[constant] = ("literal", note)
+                            sites[constant] = (kind, note)
                 elif isinstance(sub, ast.Constant) and isinstance(sub.value, bool):
                     sites.setdefault(sub, ("literal", ""))
         elif isinstance(node, ast.With):
@@ -113,15 +132,16 @@ def mutation_sites(tree: ast.AST, first_line: int):
 def mutate_text(text: str, node: ast.AST, kind: str) -> str:
     """The mutated source text of one node: guaranteed to differ from the original value."""
     if kind == "exception":
-        return EXCEPTION_SWAPS.get(text.rsplit(".", 1)[-1], "ValueError")
+        name = text.rsplit(".", 1)[-1]
+        return EXCEPTION_SWAPS.get(name, "RuntimeWarning" if name.endswith("Warning") else "ValueError")
     value = node.value
     if isinstance(value, (str, bytes)):  # insert before the closing quote(s): works for r"", b"", """...""" and "a" "b"
         quotes = 3 if text.endswith(('"""', "'''")) else 1
         return text[:-quotes] + ("XYZ" if kind == "match" else "_mut") + text[-quotes:]
     if isinstance(value, bool):
         return str(not value)
-    if value is None:
-        return "0"
+    if value is None:  # `x is 0` would be a SyntaxWarning (an error here), not a failed claim
+        return "False" if kind == "identity" else "0"
     return repr(value + 1)
 
 
@@ -144,7 +164,8 @@ def mutants(test: FenceTestDefinition) -> list[Mutant]:
         new += "\n" * (old.count("\n") - new.count("\n"))  # e.g. a dotted exception name split over lines
         mutated = source[:start] + new.encode() + source[end:]
         assert mutated.count(b"\n") == source.count(b"\n"), "a mutant keeps every line where it was"
-        found.append(Mutant(node.lineno, flat(old), flat(new), dataclasses.replace(test, source=mutated.decode()), note))
+        mutant_test = dataclasses.replace(test, source=mutated.decode())
+        found.append(Mutant(node.lineno, flat(old), flat(new), mutant_test, note))
     return found
 
 
@@ -202,9 +223,11 @@ def first_line(error: BaseException) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spec_tests.mutate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="*", default=[os.path.relpath(ROOT / "docs")], help="Markdown files or folders (default: docs/)")
+    parser.add_argument("paths", nargs="*", default=[os.path.relpath(ROOT / "docs")],
+                        help="Markdown files or folders (default: docs/)")
     parser.add_argument("--list", action="store_true", help="print the mutants without running them")
-    parser.add_argument("--max-seconds", type=float, help="stop running mutants after this long (the rest count as not run)")
+    parser.add_argument("--max-seconds", type=float,
+                        help="stop running mutants after this long (the rest are reported as not run)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     out_of_time = lambda: args.max_seconds is not None and time.monotonic() - started > args.max_seconds  # noqa: E731
@@ -217,30 +240,32 @@ def main(argv=None) -> int:
         survivors = []
         for test in fences(path):
             counts["fences"] += 1
-            where = f"{os.path.relpath(path)}:{test.start_line}"
-            unknown = set(test.fixture_names) - {"graph"}
-            if test.runner_name is not None or unknown:
-                why = (f"runner:{test.runner_name} runs in another process" if test.runner_name
-                       else f"fixture {', '.join(sorted(unknown))} exists only under pytest")
-                skipped.append(f"{where}: not mutated: {why}")
-                continue
+            where = f"{path}:{test.start_line}"
             try:
                 fence_mutants = mutants(test)
             except SyntaxError as error:
                 broken.append(f"{where}: {first_line(error)}")
                 continue
-            counts["mutants"] += len(fence_mutants)
+            unknown = set(test.fixture_names) - {"graph"}
+            if test.runner_name is not None or unknown:
+                why = (f"runner:{test.runner_name} runs in another process" if test.runner_name
+                       else f"fixture {', '.join(sorted(unknown))} exists only under pytest")
+                skipped.append(f"{where}: not mutated ({len(fence_mutants)} mutants): {why}")
+                continue
             if args.list:
+                counts["mutants"] += len(fence_mutants)
                 for mutant in fence_mutants:
                     print(mutant)
                 continue
             if out_of_time():
+                counts["mutants"] += len(fence_mutants)
                 not_run += len(fence_mutants)
                 continue
             error = run_fence(test)  # the fence must pass before its mutants mean anything
             if error is not None:
                 broken.append(f"{where}: fails unmutated: {first_line(error)}")
                 continue
+            counts["mutants"] += len(fence_mutants)
             if not fence_mutants:
                 nothing_to_mutate.append(where)
             for mutant in fence_mutants:
@@ -254,12 +279,13 @@ def main(argv=None) -> int:
         killed, survived = killed + counts["killed"], survived + counts["survived"]
         if args.list:
             del counts["killed"], counts["survived"]
-        print(f"{os.path.relpath(path)}: " + ", ".join(f"{n} {what}" for what, n in counts.items()), flush=True)
+        print(f"{path}: " + ", ".join(f"{n} {what}" for what, n in counts.items()), flush=True)
         for mutant in survivors:
             print(mutant, flush=True)
     total = killed + survived
     if not args.list:
-        print(f"mutation score: killed/total = {killed}/{total} = " + (f"{100 * killed / total:.1f}%" if total else "n/a"))
+        score = f"{100 * killed / total:.1f}%" if total else "n/a"
+        print(f"mutation score: killed/total = {killed}/{total} = {score}")
     for title, items in [("broken fences (not mutated)", broken), ("skipped fences", skipped),
                          ("fences with nothing to mutate (no literal compared, no pytest.raises)", nothing_to_mutate)]:
         if items:
