@@ -11,8 +11,8 @@ the value it shows.  The assert message (``assert claim, "message"``) is never m
 Fences are found exactly as pytest-markdown-docs finds them (so lines match pytest's), all
 mutants run in this one process (TensorFlow is imported once), and each run gets what the
 plugin gives a fence: reset TensorFlow/Keras state, a fresh namespace, a fresh default graph
-for ``fixture:graph``, warnings as errors.  ``runner:keras2`` fences need another process and
-are reported as skipped, never as killed.  Exit code 1 if a mutant survived, a fence is
+for ``fixture:graph``, warnings as errors.  ``runner:keras2`` fences and their mutants run
+together in one Keras 2 child process, as the plugin runs them.  Exit code 1 if a mutant survived, a fence is
 broken or the time limit left mutants unrun.
 """
 
@@ -35,7 +35,13 @@ from markdown_it import MarkdownIt
 from pytest_markdown_docs.definitions import FenceTestDefinition
 from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
 
-from spec_tests.plugin import FenceError, compile_fence, import_tensorflow
+from spec_tests.plugin import (
+    FenceError,
+    compile_fence,
+    finish_legacy_keras_process,
+    import_tensorflow,
+    start_legacy_keras_process,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # A plausible exception the code does not raise; one not listed becomes ValueError (RuntimeWarning).
@@ -203,6 +209,26 @@ def run_fence(test: FenceTestDefinition) -> BaseException | None:
     return error
 
 
+class Keras2Batch:
+    """Every runner:keras2 fence and its mutants, run in one Keras 2 child process (as the plugin
+    runs them), started first so that its TensorFlow import overlaps the other mutants."""
+
+    def __init__(self, files):
+        self.tests = []
+        for path in files:
+            for test in fences(path):
+                if test.runner_name == "keras2":
+                    with contextlib.suppress(SyntaxError):
+                        self.tests += [test, *(m.test for m in mutants(test))]
+        self.child, self.results = (start_legacy_keras_process(self.tests) if self.tests else None), None
+
+    def run(self, test: FenceTestDefinition) -> BaseException | None:
+        if self.results is None:
+            self.results = dict(zip(self.tests, finish_legacy_keras_process(self.child)))
+        failure = self.results[test]
+        return None if failure is None else FenceError(failure.splitlines()[-1])
+
+
 def fences(path: Path) -> list[FenceTestDefinition]:
     """The fences pytest-markdown-docs collects from a file, with the same start lines."""
     text = path.read_text("utf8")
@@ -233,9 +259,11 @@ def main(argv=None) -> int:
     out_of_time = lambda: args.max_seconds is not None and time.monotonic() - started > args.max_seconds  # noqa: E731
     if not args.list:
         import_tensorflow()
+    files = markdown_files(args.paths)
+    keras2 = Keras2Batch(files) if not args.list else None
     killed = survived = not_run = 0
     skipped, broken, nothing_to_mutate = [], [], []
-    for path in markdown_files(args.paths):
+    for path in files:
         counts = dict(fences=0, mutants=0, killed=0, survived=0)
         survivors = []
         for test in fences(path):
@@ -247,11 +275,12 @@ def main(argv=None) -> int:
                 broken.append(f"{where}: {first_line(error)}")
                 continue
             unknown = set(test.fixture_names) - {"graph"}
-            if test.runner_name is not None or unknown:
-                why = (f"runner:{test.runner_name} runs in another process" if test.runner_name
+            if test.runner_name not in (None, "keras2") or unknown:
+                why = (f"runner:{test.runner_name} is not known here" if test.runner_name
                        else f"fixture {', '.join(sorted(unknown))} exists only under pytest")
                 skipped.append(f"{where}: not mutated ({len(fence_mutants)} mutants): {why}")
                 continue
+            run = keras2.run if test.runner_name == "keras2" and keras2 else run_fence
             if args.list:
                 counts["mutants"] += len(fence_mutants)
                 for mutant in fence_mutants:
@@ -261,7 +290,7 @@ def main(argv=None) -> int:
                 counts["mutants"] += len(fence_mutants)
                 not_run += len(fence_mutants)
                 continue
-            error = run_fence(test)  # the fence must pass before its mutants mean anything
+            error = run(test)  # the fence must pass before its mutants mean anything
             if error is not None:
                 broken.append(f"{where}: fails unmutated: {first_line(error)}")
                 continue
@@ -271,7 +300,7 @@ def main(argv=None) -> int:
             for mutant in fence_mutants:
                 if out_of_time():
                     not_run += 1
-                elif run_fence(mutant.test) is None:
+                elif run(mutant.test) is None:
                     survivors.append(mutant)
                 else:
                     counts["killed"] += 1

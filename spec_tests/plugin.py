@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,18 +138,23 @@ class keras2(DefaultRunner):  # noqa: N801 (the class name is the fence option: 
     reports its own result.
     """
 
-    child: subprocess.Popen | None = None  # started at collection, so its import overlaps other fences
+    child: tuple | None = None  # (process, fences) started at collection: its import overlaps other fences
     results: dict = {}
 
     def runtest(self, test, args, *, asyncio_runner=None):
         key = f"{test.source_path}:{test.start_line}"
         if key not in self.results and keras2.child is not None:
-            keras2.results.update(finish_legacy_keras_process(keras2.child))
+            keras2.results.update(_keyed(*keras2.child))
             keras2.child = None
         if key not in self.results:  # not collected as pending (e.g. a fence run on its own)
-            keras2.results.update(finish_legacy_keras_process(start_legacy_keras_process([test])))
+            keras2.results.update(_keyed(start_legacy_keras_process([test]), [test]))
         if self.results[key] is not None:
             raise FenceError(self.results[key])
+
+
+def _keyed(child, tests) -> dict:
+    results = finish_legacy_keras_process(child)
+    return {f"{t.source_path}:{t.start_line}": result for t, result in zip(tests, results)}
 
 
 def start_legacy_keras_process(tests) -> subprocess.Popen:
@@ -172,8 +178,8 @@ def start_legacy_keras_process(tests) -> subprocess.Popen:
     return child
 
 
-def finish_legacy_keras_process(child: subprocess.Popen) -> dict:
-    """Wait for the child: {"file:line": None when the fence passed, else its failure}."""
+def finish_legacy_keras_process(child: subprocess.Popen) -> list:
+    """Wait for the child: per fence, in order, None when it passed, else its failure."""
     with child.stdout, child.stderr:
         out, err = child.stdout.read(), child.stderr.read()
     if child.wait() != 0:
@@ -189,7 +195,7 @@ def _legacy_keras_child() -> None:
     tf = import_tensorflow()
     import tf_keras
 
-    results = {}
+    results = []
     for fence in json.loads(sys.stdin.read()):
         test = FenceTestDefinition(fence["source"], fence["fixtures"], fence["start_line"], Path(fence["path"]), "keras2")
         tf.compat.v1.reset_default_graph()
@@ -197,14 +203,15 @@ def _legacy_keras_child() -> None:
         tf.random.set_seed(None)
         try:
             code = compile_fence(test)
-            with tf.Graph().as_default() if "graph" in fence["fixtures"] else contextlib.nullcontext() as g:
+            with warnings.catch_warnings(), tf.Graph().as_default() if "graph" in fence["fixtures"] else contextlib.nullcontext() as g:
+                warnings.simplefilter("error")  # as pyproject.toml's filterwarnings does in the parent
                 exec(code, {"__name__": "fence", "graph": g})
-            results[f"{fence['path']}:{fence['start_line']}"] = None
+            results.append(None)
         except BaseException as error:  # reported by the fence's own test item
             frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == fence["path"]]
             where = "".join(f'  File "{f.filename}", line {f.lineno}\n    {f.line}\n' for f in frames)
             text = "".join(traceback.format_exception_only(error)).strip()
-            results[f"{fence['path']}:{fence['start_line']}"] = f"(Keras 2 process)\n{where}{text}"
+            results.append(f"(Keras 2 process)\n{where}{text}")
     print(json.dumps(results))
 
 
@@ -353,7 +360,7 @@ def pytest_make_collect_report(collector):
 def pytest_collection_modifyitems(session, config, items):
     pending = [item.test_definition for item in items if getattr(item, "runner_name", None) == "keras2"]
     keras2.results = {}
-    keras2.child = start_legacy_keras_process(pending) if pending else None
+    keras2.child = (start_legacy_keras_process(pending), pending) if pending else None
     for path, collected in sorted(config.stash[_md_files].items()):
         for fence in scan_fences(path):
             problem = audit_problem(fence, fence.line in collected)
@@ -371,7 +378,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 # --------------------------------------------------------------------------- results
-RESULTS = Path(__file__).resolve().parents[1] / ".results" / "fences.json"
+RESULTS = Path(os.environ.get("SCOPES_RESULTS") or Path(__file__).resolve().parents[1] / ".results" / "fences.json")
 
 
 class ResultsRecorder:
