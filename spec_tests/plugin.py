@@ -15,6 +15,11 @@ the site's promise needs on top of that, all in this one file:
    test item; a fence that the collector skipped (hidden under ``=== "Tab"`` or
    ``!!! note``, or written as ``pycon``/``py3``...) becomes a failing item that names its
    file and line.  ``notest`` is allowed only with a first line ``# not run: <reason>``.
+5. Not applicable: a fence that needs what an older release lacks names it
+   (``{ .python fixture:keras3 }``); on such a release the fence is skipped with the reason,
+   recorded as ``n/a: <reason>``.  On the pinned TensorFlow no fence may be skipped: the
+   session fails (``ResultsRecorder``).  The version matrix (``spec_tests/matrix.py``) runs the
+   fences on older releases.
 """
 
 from __future__ import annotations
@@ -142,6 +147,8 @@ class keras2(DefaultRunner):  # noqa: N801 (the class name is the fence option: 
     results: dict = {}
 
     def runtest(self, test, args, *, asyncio_runner=None):
+        if legacy_keras_missing():
+            pytest.skip(legacy_keras_missing())
         key = f"{test.source_path}:{test.start_line}"
         if key not in self.results and keras2.child is not None:
             keras2.results.update(_keyed(*keras2.child))
@@ -150,6 +157,15 @@ class keras2(DefaultRunner):  # noqa: N801 (the class name is the fence option: 
             keras2.results.update(_keyed(start_legacy_keras_process([test]), [test]))
         if self.results[key] is not None:
             raise FenceError(self.results[key])
+
+
+def legacy_keras_missing() -> str | None:
+    """Why ``runner:keras2`` cannot apply here (tf_keras is not installed), or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("tf_keras") is None:
+        return "not applicable: needs tf_keras, which is not released for this TensorFlow (first: 2.14)"
+    return None
 
 
 def _keyed(child, tests) -> dict:
@@ -225,6 +241,27 @@ def graph(_isolate_fence):
         yield g
 
 
+@pytest.fixture
+def keras3():
+    """Not applicable unless Keras 3 is installed (TensorFlow 2.16 is the first to use it).
+
+    A fence names it (``{ .python fixture:keras3 }``) when it relies on Keras 3 behaviour; on an
+    older release the fence is skipped with this reason, never silently.
+    """
+    import importlib.metadata as md
+
+    if int(md.version("keras").split(".")[0]) < 3:
+        pytest.skip(f"not applicable: needs Keras 3 (TensorFlow ≥ 2.16); this one has Keras {md.version('keras')}")
+
+
+@pytest.fixture
+def pinned():
+    """Not applicable on any release but the pinned one: for a fence that states the pin itself."""
+    tf = import_tensorflow()
+    if tf.__version__ != pinned_tensorflow():
+        pytest.skip(f"not applicable: states the pinned TensorFlow {pinned_tensorflow()}")
+
+
 @pytest.fixture(autouse=True)
 def _isolate_fence(request):
     """Give each fence a clean process: default graph, Keras names, execution mode."""
@@ -234,7 +271,11 @@ def _isolate_fence(request):
     tf = import_tensorflow()
     tf.compat.v1.reset_default_graph()  # also empties the eager-mode variable store
     if "keras" in sys.modules:  # Keras 3: layer-name counters, global state (gc.collect() costs ~0.3 s)
-        sys.modules["keras"].backend.clear_session(free_memory=False)
+        keras = sys.modules["keras"]
+        if keras.__version__.startswith("2."):  # the matrix's TF <= 2.15: Keras 2 has no free_memory
+            keras.backend.clear_session()
+        else:
+            keras.backend.clear_session(free_memory=False)
     if "tf_keras" in sys.modules:  # Keras 2, when a page chose it
         sys.modules["tf_keras"].backend.clear_session()
     tf.config.run_functions_eagerly(False)
@@ -336,6 +377,11 @@ def pytest_addoption(parser):
         default=str(Path(__file__).resolve().parents[1]),
         help="project whose mkdocs.yml and docs/ the site guards check (default: this repository)",
     )
+    parser.addoption(
+        "--built-site",
+        default=None,
+        help="an already built site for spec_tests/test_browser.py (default: it builds one, strictly)",
+    )
 
 
 def pytest_configure(config):
@@ -359,6 +405,7 @@ def pytest_make_collect_report(collector):
 
 def pytest_collection_modifyitems(session, config, items):
     pending = [item.test_definition for item in items if getattr(item, "runner_name", None) == "keras2"]
+    pending = [] if legacy_keras_missing() else pending
     keras2.results = {}
     keras2.child = (start_legacy_keras_process(pending), pending) if pending else None
     for path, collected in sorted(config.stash[_md_files].items()):
@@ -381,32 +428,77 @@ def pytest_collection_modifyitems(session, config, items):
 RESULTS = Path(os.environ.get("SCOPES_RESULTS") or Path(__file__).resolve().parents[1] / ".results" / "fences.json")
 
 
+def pinned_tensorflow() -> str:
+    """The TensorFlow version the site is verified against (pyproject.toml's pin)."""
+    import tomllib
+
+    deps = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["dependencies"]
+    return next(d.split("==")[1] for d in deps if d.startswith("tensorflow=="))
+
+
+def skip_reason(report) -> str:
+    """``n/a: <reason>`` from a skipped report (pytest.skip's message, without its prefixes)."""
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    text = text.removeprefix("Skipped: ").removeprefix("not applicable: ")
+    return f"n/a: {text}"
+
+
+def failure_summary(report) -> str:
+    """The exception line of a failed fence (and the compared values of a failed assert)."""
+    lines = report.longreprtext.splitlines()
+    lines = [re.sub(r"^E {3}", "", ln) for ln in lines]
+    found = [i for i, ln in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception|Exit|Warning|Failed)\b", ln)]
+    if not found:
+        return next((ln.strip() for ln in reversed(lines) if ln.strip()), "")[:300]
+    i = found[-1]
+    extra = lines[i + 1].strip() if i + 1 < len(lines) and lines[i + 1].startswith("assert ") else ""
+    return f"{lines[i].strip()} {extra}".strip()[:300]
+
+
 class ResultsRecorder:
     """Writes each fence's outcome to .results/fences.json, per page, with the page's hash.
 
     The site build renders each page's "verified on" badge from this file and fails when a page's
     fences have no passing result for its current text (site_hooks.py). Registered once per
     pytest run; on xdist the controller receives the workers' reports and writes the file.
+
+    An outcome is ``passed``, ``failed`` or ``n/a: <reason>`` (a fence skipped as not applicable
+    to this release, e.g. by the ``keras3`` fixture). On the pinned TensorFlow a skipped fence
+    fails the session: the site promises that every fence runs there.
     """
 
     def __init__(self, config):
-        self.config, self.outcomes = config, {}  # (page, fence line) -> passed / failed / skipped
+        self.config, self.outcomes = config, {}  # (page, fence line) -> passed / failed / n/a: reason
+        self.failures = {}  # (page, fence line) -> the failure's exception line
+        self.skipped_on_pin: list[str] = []
 
     def pytest_runtest_logreport(self, report):
         path, _, rest = report.nodeid.partition("::")
         m = re.search(r"\[line:(\d+)\]$", rest)
-        if not (path.endswith(".md") and m) or not (report.when == "call" or report.failed):
+        if not (path.endswith(".md") and m) or not (report.when == "call" or report.failed or report.skipped):
             return
         key = (path, int(m[1]))
         if self.outcomes.get(key) != "failed":  # an error in teardown outranks a passed call
-            self.outcomes[key] = "failed" if report.failed else report.outcome
+            self.outcomes[key] = "failed" if report.failed else skip_reason(report) if report.skipped else report.outcome
+        if report.failed and key not in self.failures:
+            self.failures[key] = failure_summary(report)
 
     def pytest_sessionfinish(self, session):
         if hasattr(self.config, "workerinput") or not self.outcomes:
             return
         import importlib.metadata as md
 
-        versions = {name: md.version(name) for name in ("tensorflow", "keras", "tf_keras")}
+        versions = {}
+        for name in ("tensorflow", "keras", "tf_keras"):
+            try:
+                versions[name] = md.version(name)
+            except md.PackageNotFoundError:
+                versions[name] = None
+        if versions["tensorflow"] == pinned_tensorflow():  # the guard: nothing is n/a on the pin
+            self.skipped_on_pin = [f"{p}:{line}: {o}" for (p, line), o in sorted(self.outcomes.items()) if o.startswith("n/a")]
+            if self.skipped_on_pin:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         root = Path(self.config.rootpath)
         for page in sorted({path for path, _ in self.outcomes}):
@@ -415,9 +507,17 @@ class ResultsRecorder:
                 continue  # a scratch page (pytester), not one of the site's
             fences = {str(line): outcome for (p, line), outcome in sorted(self.outcomes.items()) if p == page}
             sha = hashlib.sha256(file.read_bytes()).hexdigest()
-            results[page] = {"sha256": sha, "fences": fences, "versions": versions}
+            failures = {str(line): text for (p, line), text in sorted(self.failures.items()) if p == page}
+            results[page] = {"sha256": sha, "fences": fences, "versions": versions, "failures": failures}
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.skipped_on_pin:
+            terminalreporter.section("fences skipped on the pinned TensorFlow", sep="=", red=True)
+            terminalreporter.line(f"TensorFlow {pinned_tensorflow()} is the pin: every fence must run on it, none may be n/a.")
+            for line in self.skipped_on_pin:
+                terminalreporter.line(f"  {line}", red=True)
 
 if __name__ == "__main__":
     _legacy_keras_child()

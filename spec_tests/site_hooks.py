@@ -4,7 +4,8 @@
   .results/fences.json, written by the test run) logs a warning, so the strict build fails.
 - Each rule page gets a "verified on" badge from those results, or a "failed" / "not verified" one.
 - `<!-- generated: NAME -->` lines are replaced by content computed now (rule index, cheat
-  sheet, name trees); fences that need the `graph` fixture get a title saying so.
+  sheet, name trees, version matrix); fences that need a fixture or runner get a title saying so.
+- Each rule page gets its row of the version matrix (results/matrix.json, from ./dev matrix).
 """
 
 import hashlib
@@ -20,13 +21,19 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from spec_tests import generated  # noqa: E402  (imports TensorFlow only when a page asks for it)
+from spec_tests.matrix import page_summary  # noqa: E402
 from spec_tests.plugin import PYTHON_LANGS, RESULTS, scan_fences  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.verified")  # warnings under "mkdocs" fail a strict build
 
 GENERATED = re.compile(r"^<!-- generated: (?P<what>[a-z-]+) -->$", re.M)
-GRAPH_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,})[ \t]*\{(?P<attrs>[^}]*\bfixture:graph\b[^}]*)\}[ \t]*$", re.M)
-GRAPH_TITLE = "TF1 graph mode · runs inside: with tf.Graph().as_default() as graph:"
+BRACE_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,})[ \t]*\{(?P<attrs>[^}]*\.python\b[^}]*)\}[ \t]*$", re.M)
+FENCE_TITLES = {  # what a reader who copies the fence must know about how it runs
+    "fixture:graph": "TF1 graph mode · runs inside: with tf.Graph().as_default() as graph:",
+    "runner:keras2": "Keras 2 · runs with TF_USE_LEGACY_KERAS=1 set before TensorFlow is imported",
+    "fixture:keras3": "Keras 3 (TensorFlow 2.16 and later)",
+    "fixture:pinned": "checks the pinned versions",
+}
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 H1 = re.compile(r"^# .*$", re.M)
 
@@ -57,6 +64,52 @@ _kernels = None
 def on_shutdown():
     if _kernels is not None:
         _kernels.cleanup()
+
+
+MATRIX = ROOT / "results" / "matrix.json"  # written by ./dev matrix (spec_tests/matrix.py)
+
+
+def _matrix() -> dict:
+    return json.loads(MATRIX.read_text()) if MATRIX.exists() else {}
+
+
+SYMBOL = {"passed": "✅ passed", "failed": "❌ failed", "n/a": "— n/a"}
+
+
+def compatibility_table(uri: str, matrix: dict, matrix_link: str = "version matrix") -> str:
+    """One line (a table would scroll on narrow screens): this page on every TensorFlow minor."""
+    summary = page_summary(f"docs/{uri}", matrix)
+    if not summary:
+        return ""
+    cells = " · ".join(f"{minor} {SYMBOL[state].split(' ')[0]}" for minor, state in summary.items())
+    return f'<span class="versions" markdown>TensorFlow ({matrix_link}): {cells}</span>'
+
+
+def matrix_markdown(page, files, config) -> str:
+    """Every rule page × every TensorFlow minor, from results/matrix.json."""
+    matrix = _matrix()
+    if not matrix:
+        log.warning(f"{page.file.src_uri}: results/matrix.json is missing (run ./dev matrix)")
+        return ""
+    versions = matrix["versions"]
+    lines = [
+        "| Release | " + " | ".join(v for v in versions) + " |",
+        "|---" * (len(versions) + 1) + "|",
+        "| TensorFlow | " + " | ".join(versions[v]["tensorflow"] for v in versions) + " |",
+        "| Keras | " + " | ".join(versions[v]["keras"] for v in versions) + " |",
+        "| tf_keras | " + " | ".join(versions[v]["tf_keras"] or "—" for v in versions) + " |",
+        "| fences passed / failed / n/a | "
+        + " | ".join("{passed} / {failed} / {n/a}".format(**versions[v]["counts"]) for v in versions)
+        + " |",
+        "",
+        "| Rule | " + " | ".join(versions) + " |",
+        "|---" * (len(versions) + 1) + "|",
+    ]
+    for r in rules(files, config):
+        summary = page_summary(f"docs/{r['uri']}", matrix)
+        link = Path(r["uri"]).relative_to(Path(page.file.src_uri).parent).as_posix()
+        lines.append(f"| [{r['rule']}]({link}) | " + " | ".join(SYMBOL[summary.get(v, "n/a")].split(" ")[0] for v in versions) + " |")
+    return "\n".join(lines)
 
 
 def _results() -> dict:
@@ -125,24 +178,30 @@ def on_page_markdown(markdown, page, config, files):
     if page.meta.get("rule"):
         label = {"verified": "verified on", "failed": "FAILED", "unverified": "not verified", "no-fences": "no fences"}[state]
         badge = f'<span class="verified verified-{state}" markdown>**{label}**{": " + detail if state == "verified" else ""}</span>'
-        markdown = H1.sub(lambda m: m[0] + "\n\n" + badge, markdown, count=1)
+        link = "[version matrix](" + ("../" * (page.file.src_uri.count("/") - 1)) + "matrix.md)"
+        table = compatibility_table(page.file.src_uri, _matrix(), link)
+        if not table:
+            log.warning(f"{page.file.src_uri}: no row in results/matrix.json (run ./dev matrix)")
+        markdown = H1.sub(lambda m: m[0] + "\n\n" + badge + "\n\n" + table, markdown, count=1)
 
     def label(m):
-        if "title=" in m["attrs"]:
+        titles = [title for option, title in FENCE_TITLES.items() if option in m["attrs"].split()]
+        if "title=" in m["attrs"] or not titles:
             return m[0]
-        return f'{m["indent"]}{m["mark"]} {{{m["attrs"].rstrip()} title="{GRAPH_TITLE}" }}'
+        return f'{m["indent"]}{m["mark"]} {{{m["attrs"].rstrip()} title="{" · ".join(titles)}" }}'
 
     def generate(m):  # computed now, never typed
         makers = {
             "cheat-sheet": generated.cheat_sheet_markdown,
             "name-tree": generated.name_tree_markdown,
             "rule-index": lambda: rule_index_markdown(page, files, config),
+            "matrix": lambda: matrix_markdown(page, files, config),
         }
         if m["what"] not in makers:
             raise ValueError(f"{page.file.src_uri}: unknown generated block {m['what']!r}")
         return makers[m["what"]]()
 
-    return GENERATED.sub(generate, GRAPH_FENCE.sub(label, markdown))
+    return GENERATED.sub(generate, BRACE_FENCE.sub(label, markdown))
 
 
 def on_post_build(config):
@@ -154,3 +213,13 @@ def on_post_build(config):
         target = Path(config["site_dir"]) / rel / f"{source.stem}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         jupytext.write(jupytext.read(source), target, fmt="ipynb")
+
+
+def on_post_page(output, page, config):
+    """Accessibility fixes axe-core asks for (spec_tests/test_browser.py) that CSS cannot make:
+    a name for Material's search dialog, and keyboard access to scrollable notebook cells."""
+    output = output.replace(
+        '<div class="md-search" data-md-component="search" role="dialog">',
+        '<div class="md-search" data-md-component="search" role="dialog" aria-label="Search">',
+    )
+    return re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div class="\1" tabindex="0"', output)

@@ -183,3 +183,26 @@ def test_keras2_fences_run_together_in_one_legacy_keras_process(run_page):
         """)
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*Keras 2 process*", '*page.md", line 17*', "*a wrong claim in the child*"])
+
+
+def test_keras3_fixture_runs_the_fence_when_keras3_is_installed(run_page):
+    result = run_page(f"""
+        {FENCE} {{ .python fixture:keras3 }}
+        import keras
+        assert keras.__version__.startswith("3."), "Keras 3"
+        {FENCE}
+        """)
+    result.assert_outcomes(passed=1)
+
+
+def test_a_skipped_fence_fails_the_run_on_the_pinned_tensorflow(run_page):
+    result = run_page(f"""
+        {FENCE} {{ .python }}
+        import pytest
+        pytest.skip("not applicable: pretends to need another release")
+        assert False, "never reached"
+        {FENCE}
+        """)
+    result.assert_outcomes(skipped=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, "n/a is not allowed on the pin"
+    result.stdout.fnmatch_lines(["*fences skipped on the pinned TensorFlow*", "*page.md:*: n/a: pretends to need another release*"])

@@ -41,7 +41,7 @@ assert a.name == "a:0", "op name 'a', output 0"
 assert a_again.name == "a_1:0", "the second 'a' is made unique"
 
 # %% [markdown]
-# ## 2. `name_scope` prefixes op names
+# ## 2. name_scope prefixes op names
 #
 # Scopes nest with `/`. Entering the same scope string again opens a *new* scope, `block_1/`.
 
@@ -58,7 +58,7 @@ assert x.name == "block/inner/x:0", "nested scopes join with /"
 assert y.name == "block_1/y:0", "re-entering by string gives a new, suffixed scope"
 
 # %% [markdown]
-# ## 3. `get_variable` ignores `name_scope` but follows `variable_scope`
+# ## 3. get_variable ignores name_scope but follows variable_scope
 #
 # `tf.Variable` is made of ops, so it takes the name scope. `get_variable` takes its name from
 # the *variable scope* only.
@@ -77,7 +77,7 @@ assert stored.name == "w:0", "get_variable ignores a bare name_scope"
 assert scoped.name == "vs/w:0", "get_variable follows the variable scope"
 
 # %% [markdown]
-# ## 4. Sharing: `reuse` looks the name up in the variable store
+# ## 4. Sharing: reuse looks the name up in the variable store
 #
 # Creating `vs/w` twice is an error; with `reuse=True` (or `AUTO_REUSE`) the second request
 # returns the stored variable. This is how TF1 shares weights between two towers.
@@ -178,7 +178,7 @@ assert layer.w.name == "dense/w:0", "tf.Module opens its name scope for its vari
 assert len(layer.trainable_variables) == 1, "calling twice reuses the one variable it holds"
 
 # %% [markdown]
-# ## 7. Keras 3: `name` versus `path`
+# ## 7. Keras 3: name versus path
 #
 # Keras 3 layers are named `dense`, `dense_1`, … and each weight has a short `name` and a unique
 # `path` inside its model.

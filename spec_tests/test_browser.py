@@ -1,0 +1,244 @@
+"""The built site in a real browser (Chromium via Playwright): search, links, console, offline,
+palette toggle, copy button, accessibility (axe-core), screenshots, page weight.
+
+Setup, in spec_tests/browser.py: Debian's Chromium (apt-get when missing and root), axe-core
+pinned from npm into .cache/npm/, a local static server on 127.0.0.1. The site is built strictly
+from the fences' results, so ./dev test runs this after them (pytest -m site); on its own:
+``.venv/bin/pytest spec_tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+
+from spec_tests import browser as B
+from spec_tests.test_site import nav_pages, rule_ids
+
+pytestmark = pytest.mark.site
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+SCREENSHOTS = ROOT / ".screenshots"
+# Search terms that are not rule ids, and the page that must come first for each.
+TERMS = {
+    "AUTO_REUSE": "reference/reuse/ru-3-auto-reuse/",
+    "original_name_scope": "reference/variable-scope/vs-5-name-vs-original-name-scope/",
+}
+AXE_PAGES = ["", "reference/reuse/ru-3-auto-reuse/", "tutorial/scopes-in-ten-minutes/", "reference/rules/"]
+SCREENSHOT_PAGES = {"home": "", "rule": "reference/reuse/ru-3-auto-reuse/", "tutorial": "tutorial/scopes-in-ten-minutes/"}
+WEIGHT_LIMIT = 400 * 1024  # bytes a rule page may transfer on first load, empty cache
+
+
+def url_of(doc: str) -> str:
+    """docs/ path -> the built page's URL path: a/b.md -> a/b/, a/index.md -> a/."""
+    stem = re.sub(r"\.(md|py)$", "", doc)
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def browser_site(request, tmp_path_factory):
+    """The site, built strictly (or --built-site DIR), served on 127.0.0.1: its base URL."""
+    given = request.config.getoption("built_site", None)
+    if given:
+        site = Path(given).resolve()
+        assert (site / "index.html").is_file(), f"--built-site {site}: no index.html there"
+    else:
+        site = tmp_path_factory.mktemp("browser-site")
+        proc = B.build_site(site)
+        assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    with B.serve(site) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    try:
+        return B.ensure_axe()
+    except B.SetupError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    try:
+        B.ensure_chromium()
+    except B.SetupError as error:
+        pytest.fail(str(error), pytrace=False)
+    with B.chromium() as (_, browser):
+        yield browser
+
+
+@pytest.fixture(scope="session")
+def context(chromium, browser_site):
+    """One context for the module; every request it makes is recorded (context.requested)."""
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, permissions=["clipboard-read", "clipboard-write"])
+    ctx.set_default_timeout(10_000)
+    ctx.requested = []
+    ctx.on("request", lambda r: ctx.requested.append(r.url))
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def page(context):
+    p = context.new_page()
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="session")
+def nav_urls() -> list[str]:
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    return [url_of(doc) for doc in nav_pages(config["nav"])]
+
+
+@pytest.fixture(scope="session")
+def crawl(context, browser_site, nav_urls):
+    """Every page of the nav, loaded once: url -> {ids, links, errors}."""
+    pages = {}
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    p.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    p.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    for url in nav_urls:
+        errors.clear()
+        p.goto(browser_site + url, wait_until="load")
+        found = p.evaluate(
+            """() => ({
+                ids: [...document.querySelectorAll('[id]')].map(e => e.id)
+                     .concat([...document.querySelectorAll('a[name]')].map(e => e.name)),
+                links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+            })"""
+        )
+        pages[url] = {**found, "errors": list(errors)}
+    p.close()
+    return pages
+
+
+# --------------------------------------------------------------------------- search
+def first_result(page, query: str) -> str:
+    """Type query into Material's search box: the path of the first result's page."""
+    box = page.locator("input.md-search__input")
+    box.fill("")
+    box.press("End")  # Material searches on key events, which fill() does not send
+    page.wait_for_function("!document.querySelector('.md-search-result__item')")
+    box.fill(query)
+    box.press("End")
+    first = page.locator(".md-search-result__list > .md-search-result__item").first.locator("a.md-search-result__link").first
+    first.wait_for(state="attached", timeout=10_000)
+    return urlsplit(urljoin(page.url, first.get_attribute("href"))).path.lstrip("/")
+
+
+def test_search_ranks_the_right_page_first(page, browser_site):
+    expected = dict(TERMS)
+    expected.update({rule: url_of(pages[0]) for rule, pages in rule_ids(DOCS).items()})
+    assert len(expected) > 50, "the rule ids were not found"
+    page.goto(browser_site, wait_until="networkidle")
+    page.locator("input.md-search__input").click()  # the header's search box (desktop width)
+    wrong = {}
+    for query, want in expected.items():
+        got = first_result(page, query)
+        if got != want:
+            wrong[query] = f"first result {got or '(none)'}, expected {want}"
+    assert not wrong, f"{len(wrong)} of {len(expected)} searches rank another page first:\n" + "\n".join(
+        f"{query}: {problem}" for query, problem in wrong.items()
+    )
+
+
+# --------------------------------------------------------------------------- every page
+def test_every_nav_page_loads_without_console_errors(crawl):
+    bad = {url: data["errors"] for url, data in crawl.items() if data["errors"]}
+    assert bad == {}, "pages with console errors, uncaught exceptions or failed requests"
+
+
+def test_no_broken_in_page_anchor(crawl, browser_site):
+    broken = []
+    for url, data in crawl.items():
+        here = browser_site + url
+        for href in data["links"]:
+            target, fragment = urldefrag(urljoin(here, href))
+            if not fragment or not target.startswith(browser_site):
+                continue
+            path = target[len(browser_site):]
+            path = path[: -len("index.html")] if path.endswith("index.html") else path
+            ids = crawl.get(path, {}).get("ids")
+            if ids is None:
+                continue  # a page outside the nav (404.html, a download): mkdocs' strict build checks those
+            if fragment not in ids:
+                broken.append(f"{url}: {href}")
+    assert broken == [], "links to an anchor that does not exist:\n" + "\n".join(broken)
+
+
+def test_no_request_to_another_host(context, crawl, browser_site):
+    host = urlsplit(browser_site).netloc
+    other = sorted({u for u in context.requested if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != host})
+    assert other == [], "requests to a host other than 127.0.0.1:\n" + "\n".join(other)
+
+
+# --------------------------------------------------------------------------- widgets
+def test_dark_mode_toggle(page, browser_site):
+    page.goto(browser_site + "reference/reuse/ru-3-auto-reuse/", wait_until="load")
+    body = page.locator("body")
+    assert body.get_attribute("data-md-color-scheme") == "default", "the headless browser asks for light mode"
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'", timeout=5_000)
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'", timeout=5_000)
+
+
+def test_copy_button_copies_the_code(page, browser_site):
+    page.goto(browser_site + "reference/reuse/ru-3-auto-reuse/", wait_until="load")
+    button = page.locator("button.md-code__button[data-md-type=copy]").first
+    target = button.get_attribute("data-clipboard-target")
+    page.evaluate("navigator.clipboard.writeText('')")
+    button.hover()
+    button.click()
+    page.wait_for_function("navigator.clipboard.readText().then(t => t.length > 0)", timeout=5_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    code = page.evaluate("sel => document.querySelector(sel).innerText", target)
+    assert copied.strip() == code.strip(), "the copy button put something else on the clipboard"
+    assert "import tensorflow as tf" in copied, "the first fence of RU-3 starts with the import"
+
+
+# --------------------------------------------------------------------------- accessibility
+@pytest.mark.parametrize("url", AXE_PAGES, ids=lambda u: u or "home")
+def test_no_serious_accessibility_violation(page, browser_site, axe_js, url):
+    page.goto(browser_site + url, wait_until="load")
+    page.add_script_tag(path=str(axe_js))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{v['impact']}: {v['id']} ({v['help']}), {len(v['nodes'])} nodes, e.g. {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+    assert serious == [], f"axe-core {B.AXE_VERSION} on /{url}:\n" + "\n".join(serious)
+
+
+# --------------------------------------------------------------------------- screenshots, weight
+def test_screenshots_for_review(page, browser_site):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for name, url in SCREENSHOT_PAGES.items():
+        page.goto(browser_site + url, wait_until="load")
+        shot = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(shot))
+        assert shot.is_file() and shot.stat().st_size > 0, f"{shot} was not written"
+
+
+def test_rule_page_weight(chromium, browser_site):
+    first, second = B.page_weight(chromium, browser_site)
+    assert first["from_cache"] == 0, "the first load must start from an empty cache"
+    assert first["transferred"] < WEIGHT_LIMIT, (
+        f"{B.RULE_PAGE} transfers {first['transferred']:,} bytes on first load (limit {WEIGHT_LIMIT:,}):\n"
+        + "\n".join(f"{w:>9,}  {u}" for w, u in first["by_url"])
+    )
+    assert second["transferred"] < first["transferred"], "a second page must reuse the cached assets"
