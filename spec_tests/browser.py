@@ -50,16 +50,20 @@ class SetupError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- setup
-def ensure_chromium() -> Path:
-    """Debian's Chromium, installed with apt-get if missing and we are root; else a clear error."""
-    if CHROMIUM.exists():
-        return CHROMIUM
+def apt_install(package: str, provides: str) -> None:
+    """Install a Debian package when we are root (CI runs as root); else a clear error."""
     if os.geteuid() != 0:
-        raise SetupError(f"{CHROMIUM} is missing: install it with `apt-get update && apt-get install -y chromium` (as root)")
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        raise SetupError(f"{provides} is missing: install it with `apt-get update && apt-get install -y {package}` (as root)")
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", package]):
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
         if proc.returncode != 0:
-            raise SetupError(f"`{' '.join(cmd)}` failed while installing Chromium:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+            raise SetupError(f"`{' '.join(cmd)}` failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+
+
+def ensure_chromium() -> Path:
+    """Debian's Chromium, installed with apt-get if missing and we are root; else a clear error."""
+    if not CHROMIUM.exists():
+        apt_install("chromium", str(CHROMIUM))
     if not CHROMIUM.exists():
         raise SetupError(f"`apt-get install -y chromium` ran but {CHROMIUM} is still missing")
     return CHROMIUM
@@ -70,12 +74,11 @@ def ensure_axe() -> Path:
     package_json = AXE_JS.parent / "package.json"
     if AXE_JS.exists() and f'"version": "{AXE_VERSION}"' in package_json.read_text(encoding="utf-8"):
         return AXE_JS
+    if shutil.which("npm") is None:
+        apt_install("npm", f"npm (needed to install axe-core@{AXE_VERSION} into {NPM_CACHE})")
     npm = shutil.which("npm")
     if npm is None:
-        raise SetupError(
-            f"npm is needed to install axe-core@{AXE_VERSION} into {NPM_CACHE} and was not found "
-            "(Debian: apt-get install -y nodejs npm)"
-        )
+        raise SetupError(f"npm is needed to install axe-core@{AXE_VERSION} into {NPM_CACHE} and was not found")
     NPM_CACHE.mkdir(parents=True, exist_ok=True)
     cmd = [npm, "install", "--prefix", str(NPM_CACHE), "--no-audit", "--no-fund", "--save-exact", f"axe-core@{AXE_VERSION}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
