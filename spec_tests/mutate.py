@@ -13,7 +13,7 @@ mutants run in this one process (TensorFlow is imported once), and each run gets
 plugin gives a fence: reset TensorFlow/Keras state, a fresh namespace, a fresh default graph
 for ``fixture:graph``, warnings as errors.  ``runner:keras2`` fences and their mutants run
 together in one Keras 2 child process, as the plugin runs them.  Exit code 1 if a mutant survived, a fence is
-broken or the time limit left mutants unrun.
+broken, a fence was not mutated (skipped) or the time limit left mutants unrun.
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ from spec_tests.plugin import (
     compile_fence,
     finish_legacy_keras_process,
     import_tensorflow,
+    not_applicable,
+    reset_process,
     start_legacy_keras_process,
+    undo_leaks,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,14 +182,8 @@ def mutants(test: FenceTestDefinition) -> list[Mutant]:
 def run_fence(test: FenceTestDefinition) -> BaseException | None:
     """Run a fence as the plugin does; None if it passed, else what it raised."""
     tf = import_tensorflow() if "tensorflow" in sys.modules or "graph" in test.fixture_names else None
-    if tf:  # the resets of plugin._isolate_fence
-        tf.compat.v1.reset_default_graph()
-        if "keras" in sys.modules:
-            sys.modules["keras"].backend.clear_session(free_memory=False)
-        if "tf_keras" in sys.modules:
-            sys.modules["tf_keras"].backend.clear_session()
-        tf.config.run_functions_eagerly(False)
-        tf.random.set_seed(None)
+    if tf:  # as plugin._isolate_fence
+        reset_process(tf)
     namespace = types.ModuleType("fence").__dict__  # a fresh namespace, as MarkdownInlinePythonItem.runtest
     error = None
     try:
@@ -200,13 +197,8 @@ def run_fence(test: FenceTestDefinition) -> BaseException | None:
     except BaseException as exc:  # pytest.raises reports "DID NOT RAISE" with a BaseException
         error = exc
     tf = sys.modules.get("tensorflow")
-    if tf and not tf.executing_eagerly():  # the leak checks of plugin._isolate_fence
-        tf.compat.v1.enable_eager_execution()
-        error = error or FenceError("the fence leaked eager execution disabled")
-    if tf and tf.config.functions_run_eagerly():
-        tf.config.run_functions_eagerly(False)
-        error = error or FenceError("the fence leaked tf.config.run_functions_eagerly(True)")
-    return error
+    leaks = undo_leaks(tf) if tf else []  # as plugin._isolate_fence
+    return error or (FenceError("the fence leaked " + "; ".join(leaks)) if leaks else None)
 
 
 class Keras2Batch:
@@ -274,10 +266,11 @@ def main(argv=None) -> int:
             except SyntaxError as error:
                 broken.append(f"{where}: {first_line(error)}")
                 continue
-            unknown = set(test.fixture_names) - {"graph"}
-            if test.runner_name not in (None, "keras2") or unknown:
-                why = (f"runner:{test.runner_name} is not known here" if test.runner_name
-                       else f"fixture {', '.join(sorted(unknown))} exists only under pytest")
+            unknown = set(test.fixture_names) - {"graph", "keras3", "pinned"}
+            why = next(filter(None, map(not_applicable, test.fixture_names)), None)
+            if test.runner_name not in (None, "keras2") or unknown or why:
+                why = why or (f"runner:{test.runner_name} is not known here" if test.runner_name
+                              else f"fixture {', '.join(sorted(unknown))} exists only under pytest")
                 skipped.append(f"{where}: not mutated ({len(fence_mutants)} mutants): {why}")
                 continue
             run = keras2.run if test.runner_name == "keras2" and keras2 else run_fence
@@ -322,7 +315,7 @@ def main(argv=None) -> int:
     if not_run:
         print(f"not run: {not_run} mutants (--max-seconds {args.max_seconds:g} reached)")
     print(f"elapsed: {time.monotonic() - started:.1f} s")
-    return 1 if survived or broken or not_run else 0
+    return 1 if survived or broken or not_run or skipped else 0  # a fence left unmutated is no pass
 
 
 if __name__ == "__main__":

@@ -241,36 +241,36 @@ def graph(_isolate_fence):
         yield g
 
 
-@pytest.fixture
-def keras3():
-    """Not applicable unless Keras 3 is installed (TensorFlow 2.16 is the first to use it).
-
-    A fence names it (``{ .python fixture:keras3 }``) when it relies on Keras 3 behaviour; on an
-    older release the fence is skipped with this reason, never silently.
-    """
+def not_applicable(fixture: str) -> str | None:
+    """Why a fence that names this fixture cannot apply to the installed release, or None."""
     import importlib.metadata as md
 
-    if int(md.version("keras").split(".")[0]) < 3:
-        pytest.skip(f"not applicable: needs Keras 3 (TensorFlow ≥ 2.16); this one has Keras {md.version('keras')}")
+    if fixture == "keras3" and int(md.version("keras").split(".")[0]) < 3:
+        return f"not applicable: needs Keras 3 (TensorFlow ≥ 2.16); this one has Keras {md.version('keras')}"
+    if fixture == "pinned" and md.version("tensorflow") != pinned_tensorflow():
+        return f"not applicable: states the pinned TensorFlow {pinned_tensorflow()}"
+    return None
+
+
+@pytest.fixture
+def keras3():
+    """For a fence that relies on Keras 3 (``{ .python fixture:keras3 }``): on an older release
+    (TensorFlow ≤ 2.15 ships Keras 2) it is skipped with the reason, never silently."""
+    if reason := not_applicable("keras3"):
+        pytest.skip(reason)
 
 
 @pytest.fixture
 def pinned():
-    """Not applicable on any release but the pinned one: for a fence that states the pin itself."""
-    tf = import_tensorflow()
-    if tf.__version__ != pinned_tensorflow():
-        pytest.skip(f"not applicable: states the pinned TensorFlow {pinned_tensorflow()}")
+    """For a fence that states the pin itself: not applicable on any other release."""
+    if reason := not_applicable("pinned"):
+        pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _isolate_fence(request):
-    """Give each fence a clean process: default graph, Keras names, execution mode."""
-    if not isinstance(request.node, MarkdownInlinePythonItem):
-        yield
-        return
-    tf = import_tensorflow()
+def reset_process(tf) -> None:
+    """The process-wide state a fence may have changed, back to a fresh start."""
     tf.compat.v1.reset_default_graph()  # also empties the eager-mode variable store
-    if "keras" in sys.modules:  # Keras 3: layer-name counters, global state (gc.collect() costs ~0.3 s)
+    if "keras" in sys.modules:  # layer-name counters, global state (gc.collect() costs ~0.3 s)
         keras = sys.modules["keras"]
         if keras.__version__.startswith("2."):  # the matrix's TF <= 2.15: Keras 2 has no free_memory
             keras.backend.clear_session()
@@ -280,7 +280,10 @@ def _isolate_fence(request):
         sys.modules["tf_keras"].backend.clear_session()
     tf.config.run_functions_eagerly(False)
     tf.random.set_seed(None)
-    yield
+
+
+def undo_leaks(tf) -> list[str]:
+    """Restore what a fence must not leave changed; say what it had changed."""
     leaks = []
     if not tf.executing_eagerly():
         leaks.append("eager execution disabled (use the `graph` fixture instead)")
@@ -288,7 +291,19 @@ def _isolate_fence(request):
     if tf.config.functions_run_eagerly():
         leaks.append("tf.config.run_functions_eagerly(True) left on")
         tf.config.run_functions_eagerly(False)
-    if leaks:  # state is restored above, so the next fence is not affected
+    return leaks
+
+
+@pytest.fixture(autouse=True)
+def _isolate_fence(request):
+    """Give each fence a clean process: default graph, Keras names, execution mode."""
+    if not isinstance(request.node, MarkdownInlinePythonItem):
+        yield
+        return
+    tf = import_tensorflow()
+    reset_process(tf)
+    yield
+    if leaks := undo_leaks(tf):  # state is restored, so the next fence is not affected
         raise FenceError(f"{request.node.path}:{request.node.start_line}: the fence leaked " + "; ".join(leaks))
 
 
