@@ -89,12 +89,43 @@ def name_tree_markdown() -> str:
             tf.Variable(0.0, name="step")
         ops = sorted(op.name for op in graph.get_operations() if op.type in ("MatMul", "VarHandleOp"))
         store = sorted(v.name for v in v1.global_variables() if v.op.type == "VarHandleOp" and "step" not in v.name)
-    return (
-        "Graph names (ops, including each variable's `VarHandleOp`):\n\n"
-        + _tree(ops)
-        + "\n\nVariable store (what `get_variable` looks up, by variable scope):\n\n"
-        + _tree(v.split(":")[0] for v in store)
+    graph_svg = svg_tree(ops, "Graph names: ops, including each variable's VarHandleOp")
+    store_svg = svg_tree([v.split(":")[0] for v in store], "Variable store: what get_variable looks up")
+    return f'<div class="name-trees" markdown>\n{graph_svg}\n{store_svg}\n</div>\n\n' + (
+        "The same trees as text:\n\n" + _tree(ops) + "\n\n" + _tree(v.split(":")[0] for v in store)
     )
+
+
+def svg_tree(names, title: str) -> str:
+    """Names as a tree picture: scopes are folders, the last part of each name a leaf."""
+    from html import escape
+
+    rows, seen = [], set()
+    for name in names:
+        parts = name.split("/")
+        for depth in range(len(parts)):
+            key = "/".join(parts[: depth + 1])
+            if key not in seen:
+                seen.add(key)
+                rows.append((depth, parts[depth], depth < len(parts) - 1))
+    step, indent = 22, 22
+    width = max(16 + 8 * len(title), 40 + max(indent * d + 9 * len(label) for d, label, _ in rows) + 40)
+    height = 34 + step * len(rows)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" class="name-tree"><title>{escape(title)}</title>',
+        f'<text x="8" y="16" class="name-tree-title">{escape(title)}</text>',
+    ]
+    for i, (depth, label, is_scope) in enumerate(rows):
+        x, y = 16 + indent * depth, 34 + step * i
+        if depth:
+            out.append(f'<path d="M{x - indent + 6},{y - 14} V{y - 4} H{x - 2}" class="name-tree-edge"/>')
+        icon = f'<rect x="{x}" y="{y - 11}" width="12" height="9" rx="2" class="name-tree-scope"/>' if is_scope else (
+            f'<circle cx="{x + 6}" cy="{y - 6}" r="4" class="name-tree-leaf"/>'
+        )
+        out.append(icon + f'<text x="{x + 18}" y="{y - 2}">{escape(label + ("/" if is_scope else ""))}</text>')
+    out.append("</svg>")
+    return "".join(out)
 
 
 def _tree(names) -> str:

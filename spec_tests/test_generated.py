@@ -38,6 +38,10 @@ def test_cheat_sheet_cell(table, cell):
 
 
 def test_name_tree_shows_both_registries():
-    text = name_tree_markdown()
-    assert "dense_1/" in text and "dense_2/" in text, "graph names move to dense_1/, dense_2/"
-    assert text.count("dense_1/") == 1 and text.split("Variable store")[1].count("dense/") == 1
+    pictures, text = name_tree_markdown().split("The same trees as text:")
+    graph_svg, store_svg = pictures.split("</svg>")[:2]
+    for tree in (graph_svg, text.split("```")[1]):
+        assert "dense/" in tree and "dense_1/" in tree and "dense_2/" in tree, "graph names move to dense_1/, dense_2/"
+    for tree in (store_svg, text.split("```")[3]):
+        assert "dense/" in tree and "dense_1/" not in tree, "the variable store has one scope"
+        assert ">w<" in tree or "── w" in tree, "and the variable w in it"

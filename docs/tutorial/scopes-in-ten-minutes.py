@@ -112,38 +112,46 @@ assert left.name == "tower/MatMul:0" and right.name == "tower_1/MatMul:0", "ops 
 # %% [markdown]
 # ## 5. The picture: two registries
 #
-# The tree below is computed from the graph we just built, when this page is built: scopes are
-# folders, ops and variables are leaves. Graph names are made unique (`tower_1/`); the variable
+# The pictures below are drawn from the graph we just built, when this page is built: scopes are
+# folders (amber), ops and variables are leaves (blue). Graph names are made unique (`tower_1/`); the variable
 # store has one entry.
 
 # %%
-from IPython.display import Markdown
+from IPython.display import SVG, display
 
 
-def tree(names):
-    root = {}
+def rows(names):
+    """(depth, label) for every scope and name, in order: scopes end in "/"."""
+    seen, out = set(), []
     for name in names:
-        node = root
-        for part in name.split("/"):
-            node = node.setdefault(part, {})
-    lines = []
-
-    def walk(node, prefix):
-        for i, (part, child) in enumerate(node.items()):
-            last = i == len(node) - 1
-            lines.append(prefix + ("└── " if last else "├── ") + part + ("/" if child else ""))
-            walk(child, prefix + ("    " if last else "│   "))
-
-    walk(root, "")
-    return "\n".join([".", *lines])
+        parts = name.split("/")
+        for depth, part in enumerate(parts):
+            key = "/".join(parts[: depth + 1])
+            if key not in seen:
+                seen.add(key)
+                out.append((depth, part + ("/" if depth < len(parts) - 1 else "")))
+    return out
 
 
-graph_tree = tree(sorted(op.name for op in graph.get_operations() if op.type in ("MatMul", "VarHandleOp")))
-store_tree = tree(name.split(":")[0] for name in variables)
+def picture(title, tree_rows):
+    """A tree as SVG: folders (scopes) in amber, leaves (ops, variables) in blue."""
+    height = 30 + 22 * len(tree_rows)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="360" height="{height}" font-family="monospace" '
+             f'font-size="13"><text x="4" y="14" font-weight="bold">{title}</text>']
+    for i, (depth, label) in enumerate(tree_rows):
+        x, y = 10 + 22 * depth, 34 + 22 * i
+        color = "#f0b429" if label.endswith("/") else "#3f6ec6"
+        parts.append(f'<circle cx="{x + 5}" cy="{y - 5}" r="5" fill="{color}"/><text x="{x + 16}" y="{y}">{label}</text>')
+    return "".join(parts) + "</svg>"
 
-assert graph_tree.splitlines()[1:] == ["├── tower/", "│   ├── MatMul", "│   └── w", "└── tower_1/", "    └── MatMul"]
-assert store_tree.splitlines()[1:] == ["└── tower/", "    └── w"], "one entry in the variable store"
-Markdown(f"**Graph names**\n```text\n{graph_tree}\n```\n**Variable store**\n```text\n{store_tree}\n```")
+
+graph_rows = rows(sorted(op.name for op in graph.get_operations() if op.type in ("MatMul", "VarHandleOp")))
+store_rows = rows(sorted(name.split(":")[0] for name in variables))
+
+assert graph_rows == [(0, "tower/"), (1, "MatMul"), (1, "w"), (0, "tower_1/"), (1, "MatMul")], "two op scopes"
+assert store_rows == [(0, "tower/"), (1, "w")], "one entry in the variable store"
+display(SVG(picture("Graph names", graph_rows)))
+SVG(picture("Variable store", store_rows))
 
 # %% [markdown]
 # ## 6. TF2: eager names are labels, sharing is a reference
