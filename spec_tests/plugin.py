@@ -401,11 +401,24 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.pluginmanager.register(ResultsRecorder(config), "fence-results")
-    FenceRunner.config = config
+    # The runners' state is per session; a session run inside another (pytester) must not
+    # replace the outer one's, so it is saved here and restored when this session ends.
+    config.stash[_outer_state] = (FenceRunner.config, keras2.child, keras2.results)
+    FenceRunner.config, keras2.child, keras2.results = config, None, {}
     config.stash[_md_files] = {}
 
 
+def pytest_unconfigure(config):
+    if keras2.child is not None:  # started at collection, never needed (e.g. deselected fences)
+        process = keras2.child[0]
+        process.kill()
+        with process.stdout, process.stderr:
+            process.wait()
+    FenceRunner.config, keras2.child, keras2.results = config.stash[_outer_state]
+
+
 _md_files = pytest.StashKey[dict]()  # Markdown file -> lines of the fences collected from it
+_outer_state = pytest.StashKey[tuple]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -418,13 +431,13 @@ def pytest_make_collect_report(collector):
     return report
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: start a Keras 2 child only for fences that will run
 def pytest_collection_modifyitems(session, config, items):
     is_keras2 = [getattr(item, "runner_name", None) == "keras2" for item in items]
     # Keras 2 fences go last, so the child's TensorFlow import overlaps every other fence.
     items[:] = [item for item, k2 in zip(items, is_keras2) if not k2] + [item for item, k2 in zip(items, is_keras2) if k2]
     pending = [item.test_definition for item in items if getattr(item, "runner_name", None) == "keras2"]
     pending = [] if legacy_keras_missing() else pending
-    keras2.results = {}
     keras2.child = (start_legacy_keras_process(pending), pending) if pending else None
     for path, collected in sorted(config.stash[_md_files].items()):
         for fence in scan_fences(path):

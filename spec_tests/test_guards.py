@@ -206,3 +206,19 @@ def test_a_skipped_fence_fails_the_run_on_the_pinned_tensorflow(run_page):
     result.assert_outcomes(skipped=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, "n/a is not allowed on the pin"
     result.stdout.fnmatch_lines(["*fences skipped on the pinned TensorFlow*", "*page.md:*: n/a: pretends to need another release*"])
+
+
+def test_a_nested_session_leaves_the_outer_sessions_runner_state(run_page):
+    from spec_tests.plugin import FenceRunner, keras2
+
+    before = (FenceRunner.config, keras2.child, keras2.results)
+    result = run_page(f"""
+        # Nested
+
+        {FENCE} {{ .python runner:keras2 }}
+        assert True, "started a Keras 2 child in the inner session"
+        {FENCE}
+        """)
+    result.assert_outcomes(passed=1)
+    after = (FenceRunner.config, keras2.child, keras2.results)
+    assert all(a is b for a, b in zip(after, before)), "the outer session's config and Keras 2 child survive"
