@@ -52,6 +52,11 @@ RELEASES: dict[str, tuple[str, str | None]] = {
     "2.20": ("2.20.0", "2.20.1"),
     "2.21": ("2.21.0", "2.21.0"),
 }
+# The Keras 3 each release was made for: the latest patch of the oldest Keras minor its wheel
+# accepts (`Requires-Dist: keras>=3.0.0` for 2.16, >=3.2.0 for 2.17, >=3.5.0 for 2.18 and 2.19,
+# >=3.10.0 for 2.20), and the lock's Keras for the pinned release. Up to 2.15 TensorFlow pins
+# its own Keras 2. Without these pins pip would give every column the newest Keras 3.
+KERAS: dict[str, str] = {"2.16": "3.0.5", "2.17": "3.2.1", "2.18": "3.5.0", "2.19": "3.5.0", "2.20": "3.10.0", "2.21": "3.15.1"}
 PINNED = "2.21"  # the minor pyproject.toml pins; spec_tests/test_matrix.py checks they agree
 
 # The pytest stack of requirements.lock, installed unchanged in every venv (test_matrix.py
@@ -80,7 +85,8 @@ IMPORT_WARNINGS = [
 def install_spec(minor: str) -> list[str]:
     """What `pip install` gets for this minor: TensorFlow, its tf_keras if any, the pytest stack."""
     tensorflow, tf_keras = RELEASES[minor]
-    return [f"tensorflow=={tensorflow}"] + ([f"tf-keras=={tf_keras}"] if tf_keras else []) + PYTEST_STACK
+    keras = [f"keras=={KERAS[minor]}"] if minor in KERAS else []
+    return [f"tensorflow=={tensorflow}", *keras] + ([f"tf-keras=={tf_keras}"] if tf_keras else []) + PYTEST_STACK
 
 
 def stamp(minor: str) -> str:

@@ -30,6 +30,7 @@ def test_every_release_has_a_column(results):
         column = results["versions"][minor]
         assert column["tensorflow"] == tensorflow, f"{minor}: ran on the release RELEASES names"
         assert column["tf_keras"] == tf_keras, f"{minor}: tf_keras as RELEASES names it"
+        assert column["keras"] == matrix.KERAS.get(minor, column["keras"]), f"{minor}: the Keras KERAS names"
 
 
 def test_the_file_has_the_fences_of_the_current_docs(results):
