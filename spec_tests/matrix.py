@@ -162,12 +162,11 @@ def run_fences(minor: str, jobs_log: Path) -> dict:
 
 def docs_fences(root: Path = ROOT) -> dict[str, list[int]]:
     """Every page in docs/ and the lines of its Python fences that run (as pytest's [line:N])."""
-    from spec_tests.plugin import PYTHON_LANGS, scan_fences
+    from spec_tests.plugin import run_lines
 
     pages = {}
     for path in sorted((root / "docs").rglob("*.md")):
-        lines = [f.line for f in scan_fences(path) if f.lang in PYTHON_LANGS and "notest" not in f.options]
-        if lines:
+        if lines := run_lines(path):
             pages[path.relative_to(root).as_posix()] = lines
     return pages
 

@@ -354,6 +354,11 @@ def scan_fences(path: Path) -> list[Fence]:
     return fences
 
 
+def run_lines(path: Path) -> list[int]:
+    """Lines of the fences of a page that run as tests (the `[line:N]` of their test ids)."""
+    return [f.line for f in scan_fences(path) if f.lang in PYTHON_LANGS and "notest" not in f.options]
+
+
 class UncollectedFence(pytest.Item):
     """Stands in for a Python fence that pytest-markdown-docs did not turn into a test."""
 

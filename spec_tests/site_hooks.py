@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from spec_tests import generated  # noqa: E402  (imports TensorFlow only when a page asks for it)
 from spec_tests.matrix import page_summary  # noqa: E402
-from spec_tests.plugin import PYTHON_LANGS, RESULTS, scan_fences  # noqa: E402
+from spec_tests.plugin import RESULTS, run_lines  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.verified")  # warnings under "mkdocs" fail a strict build
 
@@ -118,7 +118,7 @@ def _results() -> dict:
 
 def verification(path: Path, results: dict) -> tuple[str, str]:
     """("verified" | "failed" | "unverified" | "no-fences", detail) for one page of docs/."""
-    fences = [f.line for f in scan_fences(path) if f.lang in PYTHON_LANGS and "notest" not in f.options]
+    fences = run_lines(path)
     if not fences:
         return "no-fences", ""
     entry = results.get(path.relative_to(ROOT).as_posix()) if ROOT in path.parents else None
@@ -132,12 +132,30 @@ def verification(path: Path, results: dict) -> tuple[str, str]:
     return "verified", f"TensorFlow {v['tensorflow']} · Keras {v['keras']} · {len(fences)} fences passed"
 
 
-def nav_order(nav) -> list[str]:
-    out = []
+def nav_pages(nav) -> list[str]:
+    """The pages of a `nav` (mkdocs.yml), in order; links to other sites left out."""
+    pages = []
     for entry in nav or []:
         value = next(iter(entry.values())) if isinstance(entry, dict) else entry
-        out += nav_order(value) if isinstance(value, list) else [value]
-    return out
+        if isinstance(value, list):
+            pages += nav_pages(value)
+        elif isinstance(value, str) and not re.match(r"^[a-z]+://", value):
+            pages.append(value)
+    return pages
+
+
+def front_matter(page: Path) -> dict:
+    """A page's YAML front matter ({} when it has none); a parse error names the page."""
+    m = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
+    if not m:
+        return {}
+    try:
+        meta = yaml.safe_load(m[1])
+    except yaml.YAMLError as error:
+        raise ValueError(f"{page}: front matter is not valid YAML: {error}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{page}: front matter must be a mapping")
+    return meta
 
 
 def rules(files, config) -> list[dict]:
@@ -146,8 +164,7 @@ def rules(files, config) -> list[dict]:
     for file in files.documentation_pages():
         if not re.match(r"reference/[^/]+/", file.src_uri) or file.src_uri.endswith("index.md"):
             continue
-        m = FRONT_MATTER.match(Path(file.abs_src_path).read_text(encoding="utf-8"))
-        meta = yaml.safe_load(m[1]) if m else {}
+        meta = front_matter(Path(file.abs_src_path))
         if not meta.get("rule"):
             log.warning(f"{file.src_uri}: a rule page needs front matter `rule:` and `statement:`")
             continue
@@ -155,7 +172,7 @@ def rules(files, config) -> list[dict]:
     ids = [r["rule"] for r in found]
     for rule in sorted({i for i in ids if ids.count(i) > 1}):
         log.warning(f"rule id {rule} is declared by more than one page: " + ", ".join(r["uri"] for r in found if r["rule"] == rule))
-    order = {uri: i for i, uri in enumerate(nav_order(config["nav"]))}
+    order = {uri: i for i, uri in enumerate(nav_pages(config["nav"]))}
     return sorted(found, key=lambda r: (order.get(r["uri"], len(order)), r["uri"]))
 
 

@@ -16,7 +16,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 
 from spec_tests import browser as B
-from spec_tests.test_site import nav_pages, rule_ids
+from spec_tests.site_hooks import nav_pages
+from spec_tests.test_site import rule_ids
 
 pytestmark = pytest.mark.site
 

@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
+
+from spec_tests.site_hooks import front_matter, nav_pages
 
 # The site is built from the fences' results: ./dev test runs these after the fences (pytest -m site).
 pytestmark = pytest.mark.site
@@ -22,7 +23,6 @@ LINK_RELS_THAT_FETCH = {"stylesheet", "icon", "preload", "modulepreload", "prefe
 OTHER_HOST = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//(?!127\.0\.0\.1[:/]|localhost[:/])", re.I)
 CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""", re.I)
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{0,3}-[1-9][0-9]*$")
-FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
 @pytest.fixture(scope="session")
@@ -99,17 +99,6 @@ def test_built_site_fetches_nothing_from_another_host(built_site):
     assert offenders == [], "the site would load these from another host:\n" + "\n".join(offenders)
 
 
-def nav_pages(nav) -> list[str]:
-    pages = []
-    for entry in nav or []:
-        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
-        if isinstance(value, list):
-            pages += nav_pages(value)
-        elif isinstance(value, str) and not re.match(r"^[a-z]+://", value):
-            pages.append(value)
-    return pages
-
-
 def test_every_page_is_in_the_nav(site_root):
     from mkdocs.config import load_config
 
@@ -120,19 +109,6 @@ def test_every_page_is_in_the_nav(site_root):
     missing, dangling = sorted(pages - in_nav), sorted(in_nav - pages)
     assert not missing, "pages missing from the nav in mkdocs.yml:\n" + "\n".join(missing)
     assert not dangling, "nav entries with no page:\n" + "\n".join(dangling)
-
-
-def front_matter(page: Path) -> dict:
-    """A page's YAML front matter ({} when it has none); a parse error names the page."""
-    m = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
-    if not m:
-        return {}
-    try:
-        meta = yaml.safe_load(m[1])
-    except yaml.YAMLError as error:
-        raise AssertionError(f"{page}: front matter is not valid YAML: {error}") from None
-    assert isinstance(meta, dict), f"{page}: front matter must be a mapping"
-    return meta
 
 
 def rule_ids(docs: Path) -> dict[str, list[str]]:
