@@ -400,11 +400,6 @@ def pytest_addoption(parser):
         default=str(Path(__file__).resolve().parents[1]),
         help="project whose mkdocs.yml and docs/ the site guards check (default: this repository)",
     )
-    parser.addoption(
-        "--built-site",
-        default=None,
-        help="an already built site for spec_tests/test_browser.py (default: it builds one, strictly)",
-    )
 
 
 def pytest_configure(config):

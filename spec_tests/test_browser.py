@@ -44,16 +44,10 @@ def url_of(doc: str) -> str:
 
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
-def browser_site(request, tmp_path_factory):
-    """The site, built strictly (or --built-site DIR), served on 127.0.0.1: its base URL."""
-    given = request.config.getoption("built_site", None)
-    if given:
-        site = Path(given).resolve()
-        assert (site / "index.html").is_file(), f"--built-site {site}: no index.html there"
-    else:
-        site = tmp_path_factory.mktemp("browser-site")
-        proc = B.build_site(site)
-        assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+def browser_site(built_site):
+    """The session's strict build (conftest.py), served on 127.0.0.1: its base URL."""
+    proc, site = built_site
+    assert proc.returncode == 0, "the site did not build (see test_site.py::test_strict_build_passes)"
     with B.serve(site) as base:
         yield base
 

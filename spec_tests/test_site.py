@@ -5,8 +5,6 @@ pointed at a deliberately bad project (see test_site_guards.py).
 """
 
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,27 +21,6 @@ LINK_RELS_THAT_FETCH = {"stylesheet", "icon", "preload", "modulepreload", "prefe
 OTHER_HOST = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//(?!127\.0\.0\.1[:/]|localhost[:/])", re.I)
 CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""", re.I)
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{0,3}-[1-9][0-9]*$")
-
-
-@pytest.fixture(scope="session")
-def site_root(request) -> Path:
-    return Path(request.config.getoption("site_root")).resolve()
-
-
-@pytest.fixture(scope="session")
-def built_site(site_root, tmp_path_factory):
-    """`mkdocs build --strict` of the project, into a scratch folder: (completed process, site dir).
-
-    Not `-q`: quiet mode raises the log level above WARNING, and strict mode then counts no
-    warnings and exits 0 on a broken link (measured with MkDocs 1.6.1)."""
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(site_root / "mkdocs.yml"), "-d", str(out)],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    return proc, out
 
 
 def test_strict_build_passes(built_site):
