@@ -91,9 +91,7 @@ def name_tree_markdown() -> str:
         store = sorted(v.name for v in v1.global_variables() if v.op.type == "VarHandleOp" and "step" not in v.name)
     graph_svg = svg_tree(ops, "Graph names: ops, including each variable's VarHandleOp")
     store_svg = svg_tree([v.split(":")[0] for v in store], "Variable store: what get_variable looks up")
-    return f'<div class="name-trees" markdown>\n{graph_svg}\n{store_svg}\n</div>\n\n' + (
-        "The same trees as text:\n\n" + _tree(ops) + "\n\n" + _tree(v.split(":")[0] for v in store)
-    )
+    return f'<div class="name-trees" markdown>\n{graph_svg}\n{store_svg}\n</div>\n'
 
 
 def svg_tree(names, title: str) -> str:
@@ -126,22 +124,3 @@ def svg_tree(names, title: str) -> str:
         out.append(icon + f'<text x="{x + 18}" y="{y - 2}">{escape(label + ("/" if is_scope else ""))}</text>')
     out.append("</svg>")
     return "".join(out)
-
-
-def _tree(names) -> str:
-    tree: dict = {}
-    for name in names:
-        node = tree
-        for part in name.split("/"):
-            node = node.setdefault(part, {})
-    lines: list[str] = []
-
-    def walk(node, prefix):
-        items = list(node.items())
-        for i, (part, child) in enumerate(items):
-            last = i == len(items) - 1
-            lines.append(prefix + ("└── " if last else "├── ") + part + ("/" if child else ""))
-            walk(child, prefix + ("    " if last else "│   "))
-
-    walk(tree, "")
-    return "```text\n.\n" + "\n".join(lines) + "\n```"

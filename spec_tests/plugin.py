@@ -11,8 +11,8 @@ the site's promise needs on top of that, all in this one file:
    (``{ .python fixture:graph }``).  Fences without it run eagerly, as TF2 users run.
 3. ``_isolate_fence`` (autouse): resets TensorFlow's and Keras' process-wide state before
    each fence and fails a fence that leaves the process in another mode.
-4. ``audit_fences``: every Python fence in a collected Markdown file must have become a
-   test item; a fence that the collector skipped (hidden under ``=== "Tab"`` or
+4. The audit (``pytest_collection_modifyitems``, ``audit_problem``): every Python fence in a
+   collected Markdown file must have become a test item; a fence that the collector skipped (hidden under ``=== "Tab"`` or
    ``!!! note``, or written as ``pycon``/``py3``...) becomes a failing item that names its
    file and line.  ``notest`` is allowed only with a first line ``# not run: <reason>``.
 5. Not applicable: a fence that needs what an older release lacks names it
@@ -149,16 +149,16 @@ class keras2(DefaultRunner):  # noqa: N801 (the class name is the fence option: 
     results: dict = {}
 
     def runtest(self, test, args, *, asyncio_runner=None):
-        if legacy_keras_missing():
-            pytest.skip(legacy_keras_missing())
+        if reason := legacy_keras_missing():
+            pytest.skip(reason)
         key = f"{test.source_path}:{test.start_line}"
-        if key not in self.results and keras2.child is not None:
+        if key not in keras2.results and keras2.child is not None:
             keras2.results.update(_keyed(*keras2.child))
             keras2.child = None
-        if key not in self.results:  # not collected as pending (e.g. a fence run on its own)
+        if key not in keras2.results:  # not collected as pending (e.g. a fence run on its own)
             keras2.results.update(_keyed(start_legacy_keras_process([test]), [test]))
-        if self.results[key] is not None:
-            raise FenceError(self.results[key])
+        if keras2.results[key] is not None:
+            raise FenceError(keras2.results[key])
 
 
 def legacy_keras_missing() -> str | None:
@@ -211,19 +211,19 @@ def _legacy_keras_child() -> None:
 
     assert os.environ.get("TF_USE_LEGACY_KERAS") == "1", "the parent sets TF_USE_LEGACY_KERAS=1"
     tf = import_tensorflow()
-    import tf_keras
+    import tf_keras  # noqa: F401  (imported now, so reset_process resets its session too)
 
     results = []
     for fence in json.loads(sys.stdin.read()):
         test = FenceTestDefinition(fence["source"], fence["fixtures"], fence["start_line"], Path(fence["path"]), "keras2")
-        tf.compat.v1.reset_default_graph()
-        tf_keras.backend.clear_session()
-        tf.random.set_seed(None)
+        reset_process(tf)  # as _isolate_fence does in the parent
         try:
             code = compile_fence(test)
             with warnings.catch_warnings(), tf.Graph().as_default() if "graph" in fence["fixtures"] else contextlib.nullcontext() as g:
                 warnings.simplefilter("error")  # as pyproject.toml's filterwarnings does in the parent
                 exec(code, {"__name__": "fence", "graph": g})
+            if leaks := undo_leaks(tf):
+                raise FenceError("the fence leaked " + "; ".join(leaks))
             results.append(None)
         except BaseException as error:  # reported by the fence's own test item
             frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == fence["path"]]
@@ -290,7 +290,10 @@ def undo_leaks(tf) -> list[str]:
     leaks = []
     if not tf.executing_eagerly():
         leaks.append("eager execution disabled (use the `graph` fixture instead)")
-        tf.compat.v1.enable_eager_execution()
+        try:
+            tf.compat.v1.enable_eager_execution()
+        except ValueError as error:  # "must be called at program startup" in some processes
+            leaks.append(f"which could not be undone ({error}), so later fences here fail too")
     if tf.config.functions_run_eagerly():
         leaks.append("tf.config.run_functions_eagerly(True) left on")
         tf.config.run_functions_eagerly(False)
@@ -436,11 +439,10 @@ def pytest_make_collect_report(collector):
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection: start a Keras 2 child only for fences that will run
 def pytest_collection_modifyitems(session, config, items):
-    is_keras2 = [getattr(item, "runner_name", None) == "keras2" for item in items]
+    legacy = [item for item in items if getattr(item, "runner_name", None) == "keras2"]
     # Keras 2 fences go last, so the child's TensorFlow import overlaps every other fence.
-    items[:] = [item for item, k2 in zip(items, is_keras2) if not k2] + [item for item, k2 in zip(items, is_keras2) if k2]
-    pending = [item.test_definition for item in items if getattr(item, "runner_name", None) == "keras2"]
-    pending = [] if legacy_keras_missing() else pending
+    items[:] = [item for item in items if item not in legacy] + legacy
+    pending = [] if legacy_keras_missing() else [item.test_definition for item in legacy]
     keras2.child = (start_legacy_keras_process(pending), pending) if pending else None
     for path, collected in sorted(config.stash[_md_files].items()):
         for fence in scan_fences(path):
@@ -455,7 +457,6 @@ def pytest_collection_modifyitems(session, config, items):
                         problem=problem,
                     )
                 )
-
 
 
 # --------------------------------------------------------------------------- results
@@ -552,6 +553,7 @@ class ResultsRecorder:
             terminalreporter.line(f"TensorFlow {pinned_tensorflow()} is the pin: every fence must run on it, none may be n/a.")
             for line in self.skipped_on_pin:
                 terminalreporter.line(f"  {line}", red=True)
+
 
 if __name__ == "__main__":
     _legacy_keras_child()

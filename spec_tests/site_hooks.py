@@ -69,11 +69,23 @@ def on_shutdown():
 MATRIX = ROOT / "results" / "matrix.json"  # written by ./dev matrix (spec_tests/matrix.py)
 
 
+_read: dict = {}  # this build's .results/fences.json and results/matrix.json (on_pre_build)
+
+
+def on_pre_build(config):
+    _read["results"] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    _read["matrix"] = json.loads(MATRIX.read_text()) if MATRIX.exists() else {}
+
+
 def _matrix() -> dict:
-    return json.loads(MATRIX.read_text()) if MATRIX.exists() else {}
+    return _read["matrix"]
 
 
-SYMBOL = {"passed": "✅ passed", "failed": "❌ failed", "n/a": "— n/a"}
+def _results() -> dict:
+    return _read["results"]
+
+
+SYMBOL = {"passed": "✅", "failed": "❌", "n/a": "—"}
 
 
 def compatibility_table(uri: str, matrix: dict, matrix_link: str = "version matrix") -> str:
@@ -81,7 +93,7 @@ def compatibility_table(uri: str, matrix: dict, matrix_link: str = "version matr
     summary = page_summary(f"docs/{uri}", matrix)
     if not summary:
         return ""
-    cells = " · ".join(f"{minor} {SYMBOL[state].split(' ')[0]}" for minor, state in summary.items())
+    cells = " · ".join(f"{minor} {SYMBOL[state]}" for minor, state in summary.items())
     return f'<span class="versions" markdown>TensorFlow ({matrix_link}): {cells}</span>'
 
 
@@ -108,12 +120,8 @@ def matrix_markdown(page, files, config) -> str:
     for r in rules(files, config):
         summary = page_summary(f"docs/{r['uri']}", matrix)
         link = Path(r["uri"]).relative_to(Path(page.file.src_uri).parent).as_posix()
-        lines.append(f"| [{r['rule']}]({link}) | " + " | ".join(SYMBOL[summary.get(v, "n/a")].split(" ")[0] for v in versions) + " |")
+        lines.append(f"| [{r['rule']}]({link}) | " + " | ".join(SYMBOL[summary.get(v, "n/a")] for v in versions) + " |")
     return "\n".join(lines)
-
-
-def _results() -> dict:
-    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
 
 
 def verification(path: Path, results: dict) -> tuple[str, str]:

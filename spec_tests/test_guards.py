@@ -222,3 +222,17 @@ def test_a_nested_session_leaves_the_outer_sessions_runner_state(run_page):
     result.assert_outcomes(passed=1)
     after = (FenceRunner.config, keras2.child, keras2.results)
     assert all(a is b for a, b in zip(after, before)), "the outer session's config and Keras 2 child survive"
+
+
+def test_a_keras2_fence_that_leaks_fails_in_the_child_too(run_page):
+    result = run_page(f"""
+        # Leaks, Keras 2
+
+        {FENCE} {{ .python runner:keras2 }}
+        import tensorflow as tf
+        tf.compat.v1.disable_eager_execution()
+        assert not tf.executing_eagerly(), "graph mode now"
+        {FENCE}
+        """)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the fence leaked eager execution disabled*"])
