@@ -14,8 +14,8 @@
 # %% [markdown]
 # # Scopes in ten minutes
 #
-# A hands-on tour, executed every time the site is built (any error fails the build) and run by
-# the test suite like every fence. Each cell states what it shows with an `assert`.
+# A hands-on tour, executed every time the site is built (any error fails the build), like
+# every example on this site. Each cell states what it shows with an `assert`.
 # [Download this notebook](scopes-in-ten-minutes.ipynb) and run it yourself.
 #
 # We start in TF1 graph mode, where names matter, then see what TF2 kept.
