@@ -1,0 +1,287 @@
+"""What a fence is, and the one scan that finds them: the site's own renderer.
+
+A page is rendered with the Markdown extensions of ``mkdocs.yml`` (Python-Markdown plus
+pymdownx, as MkDocs renders it) while two of the renderer's own functions are watched:
+``SuperFencesBlockPreprocessor.process_nested_block`` (every fenced block, at any depth: in a
+list, a blockquote, ``<details markdown>``) and ``Highlight.highlight`` (every block or inline
+span that Pygments colours).  Whatever the reader sees coloured as Python is either a fence that
+runs, or a ``notest`` fence with a reason, or a problem that names its file and line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spec_tests.core.fixtures import DISPLAY_OPTIONS, FIXTURES
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_LANG = "python"  # the one way to write a fence that runs: ``` { .python }
+NOT_RUN_REASON = re.compile(r"^\s*# not run: \S")
+FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)  # as MkDocs strips it
+CELL_MARK = re.compile(r"^# %%(?P<rest>.*)$", re.M)  # jupytext percent format
+PUBLISHED_UNRUN = {".ipynb", ".html", ".htm"}  # files MkDocs would publish with code that never ran
+
+
+@dataclass(frozen=True)
+class Fence:
+    """One block of code on a page, as the reader sees it."""
+
+    page: str  # path relative to the project root, e.g. docs/reference/names/nm-1-tensor-names.md
+    line: int  # 1-based line of the page where the code starts
+    lang: str  # as written
+    options: tuple[str, ...]  # option words of the info string, sorted: fixture:graph, notest...
+    code: str
+    cells: tuple[tuple[int, int], ...] = ()  # notebook: (first, last) code-relative lines of each cell
+
+    @property
+    def key(self) -> str:
+        """Identifies the fence by what runs: its code, language and options (not its place)."""
+        text = json.dumps([self.lang, [o for o in self.options if o not in DISPLAY_OPTIONS], self.code])
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
+
+    @property
+    def runs(self) -> bool:
+        return self.lang == RUN_LANG and "notest" not in self.options
+
+    @property
+    def fixtures(self) -> list[str]:
+        return [o for o in self.options if o in FIXTURES]
+
+    def to_json(self) -> dict:
+        return {"page": self.page, "line": self.line, "lang": self.lang, "options": list(self.options),
+                "code": self.code, "cells": [list(c) for c in self.cells]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Fence:
+        return cls(data["page"], data["line"], data["lang"], tuple(data["options"]), data["code"],
+                   tuple(tuple(c) for c in data.get("cells", ())))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A block that breaks the rules: shown to the author with its file and line."""
+
+    page: str
+    line: int
+    message: str
+
+    def __str__(self):
+        return f"{self.page}:{self.line}: {self.message}"
+
+
+@dataclass
+class Scan:
+    """Everything one page holds: the fences that run, and what is wrong."""
+
+    page: str
+    fences: list[Fence] = field(default_factory=list)  # runnable fences, in page order
+    shown: list[Fence] = field(default_factory=list)  # every Python-coloured fence, notest included
+    problems: list[Problem] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- Python, as Pygments sees it
+@functools.cache
+def is_python(lang: str | None) -> bool:
+    """Whether Pygments (the site's highlighter) colours this language name as Python."""
+    if not lang:
+        return False
+    from pygments.lexers import find_lexer_class_by_name
+    from pygments.lexers.python import PythonLexer
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = find_lexer_class_by_name(lang)
+    except ClassNotFound:
+        return False
+    return issubclass(lexer, PythonLexer) or "python" in lexer.name.lower() or lexer.name in {"Cython", "NumPy"}
+
+
+# --------------------------------------------------------------------------- the renderer
+@functools.cache
+def _markdown_config(root: Path) -> tuple[list, dict]:
+    """The Markdown extensions MkDocs uses for this project (its built-ins, then mkdocs.yml's)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):  # mkdocs.yml may hold !ENV / !relative tags: read them as plain values
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader) or {}
+    names, configs = ["toc", "tables", "fenced_code"], {}
+    for entry in config.get("markdown_extensions") or []:
+        name, options = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
+        names.append(name)
+        configs[name] = options or {}
+    return names, configs
+
+
+@contextlib.contextmanager
+def watch_renderer():
+    """While active, every fence and every highlighted span rendered in this process is recorded.
+
+    Yields a list; each entry is ``("fence", start_index, lang, options, code)`` or
+    ``("span", None, lang, (), code)`` for highlighting outside a fence (inline ``#!python``,
+    indented blocks).  Used by the scan below and by the site's hooks during the real build.
+    """
+    from pymdownx.highlight import Highlight
+    from pymdownx.superfences import SuperFencesBlockPreprocessor
+
+    seen: list[tuple] = []
+    inside = []
+    original_block = SuperFencesBlockPreprocessor.process_nested_block
+    original_highlight = Highlight.highlight
+
+    def process_nested_block(self, ws, content, start, end):
+        options = tuple(sorted({*self.options, *self.attrs}))
+        seen.append(("fence", start, self.lang or "", options, self.rebuild_block(self.code)))
+        inside.append(True)
+        try:
+            return original_block(self, ws, content, start, end)
+        finally:
+            inside.pop()
+
+    def highlight(self, src, language, *args, **kwargs):
+        if not inside:
+            seen.append(("span", None, language or "", (), src))
+        return original_highlight(self, src, language, *args, **kwargs)
+
+    SuperFencesBlockPreprocessor.process_nested_block = process_nested_block
+    Highlight.highlight = highlight
+    try:
+        yield seen
+    finally:
+        SuperFencesBlockPreprocessor.process_nested_block = original_block
+        Highlight.highlight = original_highlight
+
+
+@functools.cache
+def _renderer(root: Path):
+    import markdown
+
+    names, configs = _markdown_config(root)
+    return markdown.Markdown(extensions=names, extension_configs=configs)
+
+
+def render(text: str, root: Path = ROOT) -> list[tuple]:
+    """Render Markdown (front matter already removed) as the site does; what the renderer saw."""
+    md = _renderer(root)
+    with watch_renderer() as seen:
+        md.reset().convert(text)
+    return seen
+
+
+# --------------------------------------------------------------------------- the scan
+def relative(path: Path, root: Path = ROOT) -> str:
+    path = path.resolve()
+    return path.relative_to(root).as_posix() if root in path.parents else str(path)
+
+
+def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_line: int = 1) -> Scan:
+    """Every block of a Markdown page the renderer colours as Python."""
+    text = path.read_text(encoding="utf-8") if text is None else text
+    page = relative(path, root)
+    offset = first_line - 1
+    if m := FRONT_MATTER.match(text):
+        offset += m[0].count("\n")
+        text = text[m.end():]
+    result = Scan(page)
+    for kind, start, lang, options, code in render(text, root) if text.strip() else []:
+        if not is_python(lang):
+            continue
+        if kind == "span":
+            line = offset + 1 + next((i for i, ln in enumerate(text.splitlines()) if code.split("\n")[0] in ln), 0)
+            result.problems.append(Problem(page, line, (
+                f"code coloured as Python ({lang}) outside a fence never runs: write it as a "
+                "``` { .python } fence with a claim, or as plain inline code without `#!python`")))
+            continue
+        fence = Fence(page, offset + start + 2, lang, options, code)
+        result.problems += rule_problems(fence)
+        result.shown.append(fence)
+        if fence.runs:
+            result.fences.append(fence)
+    return result
+
+
+def rule_problems(fence: Fence) -> list[Problem]:
+    """Whether a Python-coloured fence follows the house rules (its code is checked when it runs)."""
+    opening = fence.line - 1
+    problems = []
+    known = set(FIXTURES) | DISPLAY_OPTIONS | {"notest"}
+    for option in fence.options:
+        if option not in known:
+            problems.append(Problem(fence.page, opening, (
+                f"unknown fence option `{option}`: a fence takes only "
+                + ", ".join(f"`{o}`" for o in sorted(known))
+                + (" (`continuation` is not allowed: each fence runs on its own)" if option == "continuation" else ""))))
+    if "notest" in fence.options:
+        if not NOT_RUN_REASON.match(fence.code.split("\n", 1)[0]):
+            problems.append(Problem(fence.page, opening, "a `notest` fence must start with `# not run: <reason>`"))
+    elif fence.lang != RUN_LANG:
+        problems.append(Problem(fence.page, opening, (
+            f"a `{fence.lang}` block is coloured as Python but never runs: write it as ``` {{ .python }} "
+            "(or ``` { .python notest } with a first line `# not run: <reason>`)")))
+    return problems
+
+
+def scan_notebook(path: Path, root: Path = ROOT) -> Scan:
+    """A jupytext percent-format notebook: its code cells are one fence (they share a namespace);
+    its markdown cells are scanned like a page (a Python fence there could never run)."""
+    text = path.read_text(encoding="utf-8")
+    page = relative(path, root)
+    result = Scan(page)
+    marks = [(text.count("\n", 0, m.start()) + 1, m["rest"]) for m in CELL_MARK.finditer(text)]
+    if not marks or "jupytext" not in text:
+        result.problems.append(Problem(page, 1, "a .py file in docs/ must be a jupytext percent-format notebook"))
+        return result
+    ends = [line - 1 for line, _ in marks[1:]] + [text.count("\n") + 1]
+    cells = []
+    for (line, rest), end in zip(marks, ends):
+        if "[markdown]" in rest:
+            body = "\n".join(ln[2:] if ln.startswith("# ") else ln.lstrip("#")
+                             for ln in text.splitlines()[line:end])
+            inner = scan_markdown(path, root, text=body, first_line=line + 1)
+            result.problems += inner.problems
+            result.problems += [Problem(page, f.line - 1, "a Python fence in a markdown cell never runs: "
+                                        "make it a code cell") for f in inner.shown if f.runs]
+        else:
+            cells.append((line + 1, end))
+    fence = Fence(page, 1, RUN_LANG, (), text, tuple(cells))
+    result.shown.append(fence)
+    result.fences.append(fence)
+    return result
+
+
+def scan(path: Path, root: Path = ROOT) -> Scan:
+    """One file of docs/: a page, a notebook, or a file that would be published unrun."""
+    if path.suffix == ".md":
+        return scan_markdown(path, root)
+    if path.suffix == ".py":
+        return scan_notebook(path, root)
+    result = Scan(relative(path, root))
+    if path.suffix.lower() in PUBLISHED_UNRUN:
+        result.problems.append(Problem(result.page, 1, (
+            f"a {path.suffix} file in docs/ is published as it is, its code never run: write the page as "
+            "Markdown or a jupytext .py notebook")))
+    return result
+
+
+def doc_files(paths=None, root: Path = ROOT) -> list[Path]:
+    """Every file under docs/ (or the given files and folders), whatever the folder is called."""
+    files = []
+    for path in map(Path, paths or [root / "docs"]):
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return files
+
+
+def scan_all(paths=None, root: Path = ROOT) -> list[Scan]:
+    return [scan(path, root) for path in doc_files(paths, root)]

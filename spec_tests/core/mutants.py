@@ -1,0 +1,220 @@
+"""Mutants of a fence's claims: each literal a claim compares against, changed, must fail.
+
+Two kinds, both run through ``run``:
+
+- **in place** (every ``assert``): the fence runs once, and right after each assert passes,
+  each of its mutants (one literal changed, a dtype swapped, the comparison flipped) is
+  evaluated in the same state and must be false.  An assert that never ran (in a loop over
+  nothing, a branch not taken) leaves its mutants unkilled: a claim that never ran is no claim.
+- **rerun** (``pytest.raises``): the fence runs again with the exception type or the ``match=``
+  fragment changed, and must fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import dataclasses
+
+from spec_tests.core.claims import is_raises
+
+RECORDER = "__mutants__"
+EXCEPTION_SWAPS = {"ValueError": "TypeError", "TypeError": "ValueError", "AttributeError": "KeyError",
+                   "KeyError": "AttributeError", "IndexError": "KeyError", "UserWarning": "DeprecationWarning",
+                   "DeprecationWarning": "UserWarning", "NotImplementedError": "ValueError"}
+DTYPE_SWAPS = {"float64": "float32", "float32": "float64", "float16": "float32", "bfloat16": "float16",
+               "int32": "int64", "int64": "int32", "int16": "int32", "int8": "int16", "uint8": "int8",
+               "bool": "int32", "string": "int32", "complex64": "complex128", "complex128": "complex64",
+               "resource": "variant", "variant": "resource"}
+FLIPS = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn,
+         ast.NotIn: ast.In, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt}
+
+
+def _literal_constants(node):
+    """The constants of a literal operand: 1, "a", None, -1, (1, "a"), [..], {..}, {k: v}."""
+    if isinstance(node, ast.Constant) and node.value is not Ellipsis:
+        yield node
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        yield node.operand
+    elif isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        for element in node.elts:
+            yield from _literal_constants(element)
+    elif isinstance(node, ast.Dict):
+        for part in [key for key in node.keys if key is not None] + node.values:
+            yield from _literal_constants(part)
+
+
+def _changed(value, identity: bool):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, str):
+        return value + "_mut"
+    if isinstance(value, bytes):
+        return value + b"_mut"
+    if value is None:
+        return False if identity else 0
+    return value + 1
+
+
+def _sites(test: ast.AST):
+    """(node, replacement) for each literal and dtype an assert's test compares against."""
+    for compare in (n for n in ast.walk(test) if isinstance(n, ast.Compare)):
+        for i, operand in enumerate([compare.left, *compare.comparators]):
+            ops = compare.ops[max(i - 1, 0): i + 1]
+            identity = any(isinstance(op, (ast.Is, ast.IsNot)) for op in ops)
+            for constant in _literal_constants(operand):
+                yield constant, ast.Constant(_changed(constant.value, identity))
+            for attr in (n for n in ast.walk(operand) if isinstance(n, ast.Attribute)):
+                if attr.attr in DTYPE_SWAPS:
+                    yield attr, ast.Attribute(attr.value, DTYPE_SWAPS[attr.attr], ast.Load())
+    for constant in (n for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, bool)):
+        yield constant, ast.Constant(not constant.value)
+
+
+def _replace(tree: ast.AST, target: ast.AST, new: ast.AST) -> ast.AST:
+    """A copy of tree with the node at target's position replaced by new."""
+    where = (type(target), target.lineno, target.col_offset, target.end_lineno, target.end_col_offset)
+
+    class Swap(ast.NodeTransformer):
+        def generic_visit(self, node):
+            if (type(node), getattr(node, "lineno", None), getattr(node, "col_offset", None),
+                    getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)) == where:
+                return ast.copy_location(copy.deepcopy(new), node)
+            return super().generic_visit(node)
+
+    return Swap().visit(copy.deepcopy(tree))
+
+
+def assert_mutants(test: ast.AST) -> list[tuple[str, ast.AST]]:
+    """(description, mutated test) for one assert."""
+    found, seen = [], set()
+    for node, new in _sites(test):
+        key = (node.lineno, node.col_offset, ast.dump(new))
+        if key in seen:
+            continue
+        seen.add(key)
+        mutated = _replace(test, node, new)
+        found.append((f"{ast.unparse(node)} -> {ast.unparse(new)}", mutated))
+    if isinstance(test, ast.Compare):
+        flipped = copy.deepcopy(test)
+        flipped.ops[0] = FLIPS[type(test.ops[0])]()
+        found.append((f"{type(test.ops[0]).__name__} -> {type(flipped.ops[0]).__name__} (flipped)", flipped))
+    return found
+
+
+PURE_CALLS = {"len", "sorted", "list", "tuple", "set", "frozenset", "dict", "str", "repr", "type", "isinstance",
+              "issubclass", "hasattr", "getattr", "callable", "all", "any", "min", "max", "sum", "abs", "round",
+              "bool", "int", "float", "zip", "enumerate", "range", "startswith", "endswith", "keys", "values",
+              "items", "split", "rsplit", "lower", "upper", "strip", "numpy", "tolist", "get", "allclose",
+              "array_equal", "isclose", "shape", "join", "count", "index", "as_list", "__getitem__"}
+
+
+def in_place(test: ast.AST) -> bool:
+    """Whether evaluating the test again gives what a rerun would: no call with side effects
+    (creating a variable or a layer again would change names and counters)."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name not in PURE_CALLS:
+                return False
+        elif isinstance(node, (ast.Await, ast.NamedExpr, ast.Yield, ast.YieldFrom)):
+            return False
+    return True
+
+
+class Instrument(ast.NodeTransformer):
+    """After each assert: ``__mutants__(line, [(description, lambda: mutated test), ...])``.
+    Asserts whose test calls something that may have side effects are left to reruns."""
+
+    def __init__(self):
+        self.lines: dict[int, int] = {}  # assert line -> number of its mutants
+
+    def visit_Assert(self, node):
+        mutants = assert_mutants(node.test) if in_place(node.test) else []
+        if not mutants:
+            return node
+        self.lines[node.lineno] = self.lines.get(node.lineno, 0) + len(mutants)
+        pairs = [ast.Tuple([ast.Constant(f"{node.lineno}: {d}"), ast.Lambda(
+            ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]), expr)], ast.Load())
+            for d, expr in mutants]
+        call = ast.Expr(ast.Call(ast.Name(RECORDER, ast.Load()), [ast.Constant(node.lineno), ast.List(pairs, ast.Load())], []))
+        ast.copy_location(call, node)
+        ast.fix_missing_locations(call)
+        return [node, call]
+
+
+class Log:
+    """The recorder: evaluates each mutated test where the real assert just passed."""
+
+    def __init__(self):
+        self.reached: set[int] = set()
+        self.killed = 0
+        self.survivors: list[str] = []
+
+    def __call__(self, line, mutants):
+        self.reached.add(line)
+        for description, mutated in mutants:
+            try:
+                survived = bool(mutated())
+            except Exception:  # a mutated claim that raises fails too
+                survived = False
+            if survived:
+                self.survivors.append(description)
+            else:
+                self.killed += 1
+
+
+def _literal_text(text: str, value, identity: bool) -> str:
+    """The mutated source of a literal: strings keep their prefix and quotes."""
+    if isinstance(value, (str, bytes)) and not isinstance(value, bool):
+        quotes = 3 if text.endswith(('"""', "'''")) else 1
+        return text[:-quotes] + "_mut" + text[-quotes:]
+    return repr(_changed(value, identity))
+
+
+def rerun_mutants(fence, source: str) -> list[tuple[str, object]]:
+    """(description, mutated fence) for what cannot be evaluated in place: each exception type and
+    match= fragment of a pytest.raises, and each literal of an assert whose test has side effects."""
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    found = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assert) and not in_place(node.test):
+            for compare in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
+                for i, operand in enumerate([compare.left, *compare.comparators]):
+                    identity = any(isinstance(op, (ast.Is, ast.IsNot)) for op in compare.ops[max(i - 1, 0): i + 1])
+                    for constant in _literal_constants(operand):
+                        segment = ast.get_source_segment(source, constant)
+                        targets.append((constant, _literal_text(segment, constant.value, identity)))
+        if not isinstance(node, ast.With):
+            found += _apply(fence, lines, targets)
+            continue
+        for call in (i.context_expr for i in node.items if is_raises(i.context_expr)):
+            targets = []
+            if call.args:
+                kinds = call.args[0].elts if isinstance(call.args[0], ast.Tuple) else [call.args[0]]
+                for exc in kinds:
+                    name = ast.unparse(exc).rsplit(".", 1)[-1]
+                    swap = EXCEPTION_SWAPS.get(name, "RuntimeWarning" if name.endswith("Warning") else "ValueError")
+                    targets.append((exc, swap))
+            for keyword in call.keywords:
+                value = keyword.value.args[0] if isinstance(keyword.value, ast.Call) and keyword.value.args else keyword.value
+                if keyword.arg == "match" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    targets.append((value, repr(value.value + "XYZ")))
+        found += _apply(fence, lines, targets)
+    return found
+
+
+def _apply(fence, lines: list[str], targets) -> list[tuple[str, object]]:
+    found = []
+    for target, text in targets:
+        if target.lineno != target.end_lineno:
+            continue
+        row = lines[target.lineno - 1].encode()  # ast offsets are in UTF-8 bytes
+        new_row = (row[:target.col_offset] + text.encode() + row[target.end_col_offset:]).decode()
+        code_lines = lines[:]
+        code_lines[target.lineno - 1] = new_row
+        code = "\n".join(code_lines[fence.line - 1:])
+        found.append((f"{target.lineno}: {ast.unparse(target)} -> {text}", dataclasses.replace(fence, code=code)))
+    return found
