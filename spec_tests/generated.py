@@ -40,7 +40,7 @@ def _scope(tf, context, second):
 
 def cell(api: str, context: str) -> str:
     """The name the API call gets in that context, or the error it raises, in a fresh graph."""
-    from spec_tests.plugin import import_tensorflow
+    from spec_tests.core.run import import_tensorflow
 
     tf = import_tensorflow()
     with tf.Graph().as_default():
@@ -74,7 +74,7 @@ def cheat_sheet_markdown() -> str:
 
 def name_tree_markdown() -> str:
     """Both registries of one small TF1 graph, drawn as folders (scopes) and leaves (names)."""
-    from spec_tests.plugin import import_tensorflow
+    from spec_tests.core.run import import_tensorflow
 
     tf = import_tensorflow()
     v1 = tf.compat.v1

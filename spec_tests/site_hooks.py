@@ -1,60 +1,70 @@
-"""MkDocs hooks: what the site adds to a page at build time (the fences themselves run in pytest).
+"""MkDocs hooks: the site verifies itself as it builds (`mkdocs build`, `mkdocs serve`, ./dev).
 
-- Every page whose Python fences have no passing result for its current text (in
-  .results/fences.json, written by the test run) logs a warning, so the strict build fails.
-- Each rule page gets a "verified on" badge from those results, or a "failed" / "not verified" one.
-- `<!-- generated: NAME -->` lines are replaced by content computed now (rule index, cheat
-  sheet, name trees, version matrix); fences that need a fixture or runner get a title saying so.
-- Each rule page gets its row of the version matrix (results/matrix.json, from ./dev matrix).
+- Before each build, every fence with no result for its current text runs in warm worker
+  processes (spec_tests.core; TensorFlow imported once per `mkdocs serve`), with a progress
+  line; results go to .results/fences.json, keyed by fence content.
+- A page whose examples failed, or that holds a block the site cannot verify, fails the strict
+  build (`mkdocs build`); under `mkdocs serve` the page shows the failing claim instead, so the
+  author sees it in the browser.
+- Each fence gets a title for the reader who copies it (from the fixture table), a "not run"
+  label when it is `notest`, and the list of its claims as checked by that run.
+- Rule pages get the id as a small tag, a verified badge and their row of the version matrix.
+- `<!-- generated: NAME -->` lines are replaced by content computed now.
+- The fences the real renderer coloured as Python must be the ones the scan ran.
 """
 
-import hashlib
+from __future__ import annotations
+
+import ast
+import contextlib
+import html
 import json
 import logging
 import re
 import sys
+import tempfile
 from pathlib import Path
 
-import yaml
-
-# MkDocs loads this file by path and restores sys.path afterwards: import the project's modules now.
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from spec_tests import generated  # noqa: E402  (imports TensorFlow only when a page asks for it)
-from spec_tests.matrix import page_summary  # noqa: E402
-from spec_tests.plugin import RESULTS, run_lines  # noqa: E402
+from spec_tests import generated
+from spec_tests.core.claims import claims
+from spec_tests.core.fence import FRONT_MATTER, ROOT, doc_files, is_python, relative, watch_renderer
+from spec_tests.core.fixtures import FIXTURES, version
+from spec_tests.core.matrix import MatrixResults
+from spec_tests.core.results import Results, results_path, verdict
+from spec_tests.core.verify import cached_scan, shared_runner, verify
 
 log = logging.getLogger("mkdocs.hooks.verified")  # warnings under "mkdocs" fail a strict build
 
 GENERATED = re.compile(r"^<!-- generated: (?P<what>[a-z-]+) -->$", re.M)
-BRACE_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,})[ \t]*\{(?P<attrs>[^}]*\.python\b[^}]*)\}[ \t]*$", re.M)
-FENCE_TITLES = {  # what a reader who copies the fence must know about how it runs
-    "fixture:graph": "TF1 graph mode · runs inside: with tf.Graph().as_default() as graph:",
-    "runner:keras2": "Keras 2 · runs with TF_USE_LEGACY_KERAS=1 set before TensorFlow is imported",
-    "fixture:keras3": "Keras 3 (TensorFlow 2.16 and later)",
-    "fixture:pinned": "checks the pinned versions",
-}
-FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 H1 = re.compile(r"^# .*$", re.M)
+_build: dict = {}  # this build's scans, results and matrix (on_pre_build)
+
+
+def on_startup(command, dirty):
+    _build["serving"] = command == "serve"
 
 
 def on_config(config):
-    """Notebooks run in a kernel whose file-descriptor stderr (TensorFlow's C++ start-up chatter,
-    the kernel app's own notices) is neither captured into cells nor printed; Python-level cell
-    output, errors included, still reaches the page and the build.
-    The kernelspec is written here so it runs this very Python (the project's .venv)."""
+    """Notebooks run in a kernel that runs this very Python (the project's .venv) with its
+    file-descriptor stderr (TensorFlow's C++ start-up chatter) dropped.  The kernel's name holds
+    the TensorFlow and Keras versions, and mkdocs-jupyter's cache key holds the kernel's name: the
+    notebook is executed again only when its text or those versions change."""
     import os
-    import tempfile
 
+    name = f"scopes-tf{version('tensorflow')}-keras{version('keras')}"
     global _kernels
     _kernels = tempfile.TemporaryDirectory(prefix="scopes-kernels-")
-    spec_dir = Path(_kernels.name) / "kernels" / "scopes-quiet"
+    spec_dir = Path(_kernels.name) / "kernels" / name
     spec_dir.mkdir(parents=True)
     launch = 'exec "$0" -m ipykernel_launcher --IPKernelApp.capture_fd_output=False -f "$1" 2>/dev/null'
-    argv = ["sh", "-c", launch, sys.executable, "{connection_file}"]
-    spec = {"argv": argv, "display_name": "Python 3 (quiet)", "language": "python"}
+    spec = {"argv": ["sh", "-c", launch, sys.executable, "{connection_file}"], "display_name": "Python 3 (quiet)",
+            "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     os.environ["JUPYTER_PATH"] = os.pathsep.join([str(spec_dir.parents[1]), os.environ.get("JUPYTER_PATH", "")])
+    if "mkdocs-jupyter" in config.plugins:
+        jupyter = config.plugins["mkdocs-jupyter"].config
+        jupyter["kernel_name"] = name
+        jupyter["cache_dir"] = str(ROOT / ".cache" / "mkdocs-jupyter")
     return config
 
 
@@ -66,78 +76,68 @@ def on_shutdown():
         _kernels.cleanup()
 
 
-MATRIX = ROOT / "results" / "matrix.json"  # written by ./dev matrix (spec_tests/matrix.py)
-
-
-_read: dict = {}  # this build's .results/fences.json and results/matrix.json (on_pre_build)
-
-
 def on_pre_build(config):
-    _read["results"] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    _read["matrix"] = json.loads(MATRIX.read_text()) if MATRIX.exists() else {}
+    """Verify every fence that has no result for its current text; read the version matrix."""
+    docs = Path(config["docs_dir"])
+    root = docs.parent
+    scans = {relative(p, root): cached_scan(p, root) for p in doc_files([docs], root)}
+    results = Results(results_path(root))
+    report = verify(list(scans.values()), results, shared_runner(), missing_only=True, progress=sys.stderr.isatty())
+    if report.counts["passed"] + report.counts["failed"] + report.counts["n/a"]:
+        log.info(f"verified: {report.summary()}")
+    _build.update(scans=scans, results=results, matrix=MatrixResults.read(), root=root)
 
 
-def _matrix() -> dict:
-    return _read["matrix"]
+def _scan_of(page):
+    """The page's scan (again, if the file changed since the build started)."""
+    path = Path(page.file.abs_src_path)
+    if path.suffix not in (".md", ".py"):
+        return None
+    scan = cached_scan(path, _build["root"])
+    _build["scans"][relative(path, _build["root"])] = scan
+    return scan
 
 
-def _results() -> dict:
-    return _read["results"]
+# --------------------------------------------------------------------------- rules
+def front_matter(page: Path) -> dict:
+    """A page's YAML front matter ({} when it has none); a parse error names the page."""
+    import yaml
+
+    m = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
+    if not m:
+        return {}
+    try:
+        meta = yaml.safe_load(m[1])
+    except yaml.YAMLError as error:
+        raise ValueError(f"{page}: front matter is not valid YAML: {error}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{page}: front matter must be a mapping")
+    return meta
 
 
-SYMBOL = {"passed": "✅", "failed": "❌", "n/a": "—"}
+def title_of(path: Path) -> str:
+    m = H1.search(FRONT_MATTER.sub("", path.read_text(encoding="utf-8"), count=1))
+    return m[0][2:].strip() if m else path.stem
 
 
-def compatibility_table(uri: str, matrix: dict, matrix_link: str = "version matrix") -> str:
-    """One line (a table would scroll on narrow screens): this page on every TensorFlow minor."""
-    summary = page_summary(f"docs/{uri}", matrix)
-    if not summary:
-        return ""
-    cells = " · ".join(f"{minor} {SYMBOL[state]}" for minor, state in summary.items())
-    return f'<span class="versions" markdown>TensorFlow ({matrix_link}): {cells}</span>'
-
-
-def matrix_markdown(page, files, config) -> str:
-    """Every rule page × every TensorFlow minor, from results/matrix.json."""
-    matrix = _matrix()
-    if not matrix:
-        log.warning(f"{page.file.src_uri}: results/matrix.json is missing (run ./dev matrix)")
-        return ""
-    versions = matrix["versions"]
-    lines = [
-        "| Release | " + " | ".join(v for v in versions) + " |",
-        "|---" * (len(versions) + 1) + "|",
-        "| TensorFlow | " + " | ".join(versions[v]["tensorflow"] for v in versions) + " |",
-        "| Keras | " + " | ".join(versions[v]["keras"] for v in versions) + " |",
-        "| tf_keras | " + " | ".join(versions[v]["tf_keras"] or "—" for v in versions) + " |",
-        "| fences passed / failed / n/a | "
-        + " | ".join("{passed} / {failed} / {n/a}".format(**versions[v]["counts"]) for v in versions)
-        + " |",
-        "",
-        "| Rule | " + " | ".join(versions) + " |",
-        "|---" * (len(versions) + 1) + "|",
-    ]
-    for r in rules(files, config):
-        summary = page_summary(f"docs/{r['uri']}", matrix)
-        link = Path(r["uri"]).relative_to(Path(page.file.src_uri).parent).as_posix()
-        lines.append(f"| [{r['rule']}]({link}) | " + " | ".join(SYMBOL[summary.get(v, "n/a")] for v in versions) + " |")
-    return "\n".join(lines)
-
-
-def verification(path: Path, results: dict) -> tuple[str, str]:
-    """("verified" | "failed" | "unverified" | "no-fences", detail) for one page of docs/."""
-    fences = run_lines(path)
-    if not fences:
-        return "no-fences", ""
-    entry = results.get(path.relative_to(ROOT).as_posix()) if ROOT in path.parents else None
-    if entry is None or entry["sha256"] != hashlib.sha256(path.read_bytes()).hexdigest():
-        return "unverified", "no test result for this page's current text (run ./dev test)"
-    outcomes = [entry["fences"].get(str(line), "not run") for line in fences]
-    bad = [f"line {line}: {o}" for line, o in zip(fences, outcomes) if o != "passed"]
-    if bad:
-        return "failed", "; ".join(bad)
-    v = entry["versions"]
-    return "verified", f"TensorFlow {v['tensorflow']} · Keras {v['keras']} · {len(fences)} fences passed"
+def rules(files, config) -> list[dict]:
+    """Front matter of every rule page (reference/<group>/*.md), in the order of the nav."""
+    found = []
+    for file in files.documentation_pages():
+        if not re.match(r"reference/[^/]+/", file.src_uri) or file.src_uri.endswith("index.md"):
+            continue
+        path = Path(file.abs_src_path)
+        meta = front_matter(path)
+        if not meta.get("rule") or not meta.get("statement"):
+            log.warning(f"{file.src_uri}: a rule page needs front matter `rule:` and `statement:`")
+            continue
+        found.append({**meta, "uri": file.src_uri, "path": path, "title": title_of(path)})
+    ids = [r["rule"] for r in found]
+    for rule in sorted({i for i in ids if ids.count(i) > 1}):
+        log.warning(f"rule id {rule} is declared by more than one page: "
+                    + ", ".join(r["uri"] for r in found if r["rule"] == rule))
+    order = {uri: i for i, uri in enumerate(nav_pages(config["nav"]))}
+    return sorted(found, key=lambda r: (order.get(r["uri"], len(order)), r["uri"]))
 
 
 def nav_pages(nav) -> list[str]:
@@ -152,81 +152,197 @@ def nav_pages(nav) -> list[str]:
     return pages
 
 
-def front_matter(page: Path) -> dict:
-    """A page's YAML front matter ({} when it has none); a parse error names the page."""
-    m = FRONT_MATTER.match(page.read_text(encoding="utf-8"))
-    if not m:
-        return {}
-    try:
-        meta = yaml.safe_load(m[1])
-    except yaml.YAMLError as error:
-        raise ValueError(f"{page}: front matter is not valid YAML: {error}") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"{page}: front matter must be a mapping")
-    return meta
+def _link(page, uri: str) -> str:
+    return Path(uri).relative_to(Path(page.file.src_uri).parent).as_posix() if uri.startswith(
+        str(Path(page.file.src_uri).parent) + "/") else "../" * page.file.src_uri.count("/") + uri
 
 
-def rules(files, config) -> list[dict]:
-    """Front matter of every rule page (reference/<group>/*.md), in the order of the nav."""
-    found = []
-    for file in files.documentation_pages():
-        if not re.match(r"reference/[^/]+/", file.src_uri) or file.src_uri.endswith("index.md"):
-            continue
-        meta = front_matter(Path(file.abs_src_path))
-        if not meta.get("rule"):
-            log.warning(f"{file.src_uri}: a rule page needs front matter `rule:` and `statement:`")
-            continue
-        found.append({**meta, "uri": file.src_uri, "path": Path(file.abs_src_path)})
-    ids = [r["rule"] for r in found]
-    for rule in sorted({i for i in ids if ids.count(i) > 1}):
-        log.warning(f"rule id {rule} is declared by more than one page: " + ", ".join(r["uri"] for r in found if r["rule"] == rule))
-    order = {uri: i for i, uri in enumerate(nav_pages(config["nav"]))}
-    return sorted(found, key=lambda r: (order.get(r["uri"], len(order)), r["uri"]))
+def rule_table(page, rows) -> str:
+    lines = ["| Rule | Statement |", "|---|---|"]
+    for r in rows:
+        lines.append(f"| [{r['title']}]({_link(page, r['uri'])}) <span class=\"rule-id\">{r['rule']}</span> "
+                     f"| {r['statement']} |")
+    return "\n".join(lines)
 
 
 def rule_index_markdown(page, files, config) -> str:
-    results = _results()
-    rows = ["| Rule | Statement | Verified on |", "|---|---|---|"]
+    groups: dict[str, list] = {}
     for r in rules(files, config):
-        state, detail = verification(r["path"], results)
-        link = Path(r["uri"]).relative_to(Path(page.file.src_uri).parent).as_posix()
-        shown = detail.split(" · ")[0] if state == "verified" else f"**{state}**"
-        rows.append(f"| [{r['rule']}]({link}) | {r['statement']} | {shown} |")
-    return "\n".join(rows)
+        groups.setdefault(Path(r["uri"]).parent.as_posix(), []).append(r)
+    out = []
+    for folder, rows in groups.items():
+        index = Path(config["docs_dir"]) / folder / "index.md"
+        heading = title_of(index) if index.exists() else folder
+        out += [f"## {heading}", "", rule_table(page, rows), ""]
+    return "\n".join(out)
+
+
+def rule_group_markdown(page, files, config) -> str:
+    folder = Path(page.file.src_uri).parent.as_posix()
+    return rule_table(page, [r for r in rules(files, config) if Path(r["uri"]).parent.as_posix() == folder])
+
+
+# --------------------------------------------------------------------------- versions
+STATE_TEXT = {"passed": ("✓", "passed"), "failed": ("✗", "failed"), "n/a": ("–", "not applicable"),
+              "missing": ("?", "not run")}
+
+
+def state_span(minor: str, state: str, show_minor: bool = True) -> str:
+    symbol, words = STATE_TEXT[state]
+    label = f"TensorFlow {minor}: {words}"
+    text = f"{minor} {symbol}" if show_minor else symbol
+    return f'<span class="v v-{state}" role="img" aria-label="{label}" title="{label}">{html.escape(text)}</span>'
+
+
+def versions_line(scan, matrix_link: str) -> str:
+    summary = _build["matrix"].page_summary(scan.fences)
+    if not summary:
+        return ""
+    cells = " ".join(state_span(minor, state) for minor, state in summary.items())
+    return f'<p class="versions">On each TensorFlow release (<a href="{matrix_link}">version matrix</a>): {cells}</p>'
+
+
+def matrix_markdown(page, files, config) -> str:
+    matrix = _build["matrix"]
+    if not matrix.versions:
+        log.warning(f"{page.file.src_uri}: results/matrix.json is missing (run ./dev matrix)")
+        return ""
+    minors = list(matrix.versions)
+    head = "| Rule | " + " | ".join(minors) + " |"
+    lines = [
+        "| Release | " + " | ".join(minors) + " |", "|---" * (len(minors) + 1) + "|",
+        "| TensorFlow | " + " | ".join(matrix.versions[v]["tensorflow"] for v in minors) + " |",
+        "| Keras | " + " | ".join(matrix.versions[v]["keras"] for v in minors) + " |",
+        "| tf_keras | " + " | ".join(matrix.versions[v]["tf_keras"] or "none" for v in minors) + " |",
+        "", head, "|---" * (len(minors) + 1) + "|",
+    ]
+    for r in rules(files, config):
+        scan = _build["scans"].get(relative(r["path"], _build["root"]))
+        summary = matrix.page_summary(scan.fences if scan else [])
+        cells = " | ".join(state_span(v, summary.get(v, "missing"), show_minor=False) for v in minors)
+        lines.append(f"| [{r['title']}]({_link(page, r['uri'])}) | {cells} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- each page
+def _claims_html(fence, entry) -> str:
+    """The fence's claims as the run checked them: the reader sees what was verified."""
+    try:
+        found = claims(ast.parse("\n" * (fence.line - 1) + fence.code))
+    except SyntaxError:
+        return ""
+    if not found:
+        return ""
+    status = entry["status"] if entry else "missing"
+    items = []
+    for claim in found:
+        if status == "passed":
+            state, word = "passed", "checked"
+        elif status == "failed" and entry.get("line") == claim.line:
+            state, word = "failed", "FAILED"
+        elif status == "failed" and entry.get("line") and claim.line > entry["line"]:
+            state, word = "missing", "not reached"
+        elif status == "n/a":
+            state, word = "n/a", "not applicable on this release"
+        elif status == "failed":
+            state, word = "passed", "checked"
+        else:
+            state, word = "missing", "not verified"
+        text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(claim.text))
+        items.append(f'<li class="claim claim-{state}"><span class="claim-state">{word}</span> {text}</li>')
+    where = f"TensorFlow {_build['results'].environment['tensorflow']}"
+    return f'<ul class="claims" aria-label="Claims this example checks on {where}">' + "".join(items) + "</ul>"
+
+
+def _decorate_fences(markdown: str, scan, offset: int) -> str:
+    """Titles on fences that run in a special way or not at all; the checked claims under each."""
+    lines = markdown.split("\n")
+    inserts = {}
+    for fence in scan.shown:
+        opening = fence.line - 2 - offset
+        closing = opening + fence.code.count("\n") + 1 + 1
+        if not (0 <= opening < len(lines) and closing < len(lines)) or "```" not in lines[opening]:
+            continue
+        titles = [FIXTURES[o].label for o in fence.options if o in FIXTURES]
+        if "notest" in fence.options:
+            titles = ["Not run: " + fence.code.split("\n", 1)[0].split("# not run:", 1)[-1].strip()]
+        if titles and "title=" not in lines[opening] and lines[opening].rstrip().endswith("}"):
+            title = html.escape(" · ".join(titles), quote=True)
+            lines[opening] = lines[opening].rstrip()[:-1].rstrip() + f' title="{title}" }}'
+        if fence.runs and not lines[opening].lstrip().startswith(">") and lines[closing].strip().startswith("```"):
+            inserts[closing] = _claims_html(fence, _build["results"].get(fence))
+    for closing in sorted(inserts, reverse=True):
+        if inserts[closing]:
+            lines[closing + 1:closing + 1] = ["", inserts[closing], ""]
+    return "\n".join(lines)
+
+
+_watch: list = []  # (exit stack, what the renderer saw) for the page being rendered
 
 
 def on_page_markdown(markdown, page, config, files):
-    results = _results()
-    state, detail = verification(Path(page.file.abs_src_path), results)
-    if state in ("unverified", "failed"):
-        log.warning(f"{page.file.src_uri}: fences not verified: {detail}")
-    if page.meta.get("rule"):
-        label = {"verified": "verified on", "failed": "FAILED", "unverified": "not verified", "no-fences": "no fences"}[state]
-        badge = f'<span class="verified verified-{state}" markdown>**{label}**{": " + detail if state == "verified" else ""}</span>'
-        link = "[version matrix](" + ("../" * (page.file.src_uri.count("/") - 1)) + "matrix.md)"
-        table = compatibility_table(page.file.src_uri, _matrix(), link)
+    path = Path(page.file.abs_src_path)
+    scan = _scan_of(page)
+    result = verdict(scan, _build["results"]) if scan else None
+    if result and result.state in ("failed", "unverified"):
+        detail = "\n".join(result.failures) or result.detail
+        if _build.get("serving"):
+            log.info(f"{page.file.src_uri}: {result.state}: {detail}")
+            body = "\n".join(f"    {line}" for f in (result.failures or [result.detail]) for line in f.splitlines())
+            markdown = H1.sub(lambda m: f"{m[0]}\n\n!!! failure \"Not verified: {result.state}\"\n\n{body}\n",
+                              markdown, count=1) if H1.search(markdown) else markdown
+        else:
+            log.warning(f"{page.file.src_uri}: not verified ({result.state}): {detail}")
+    if page.meta.get("rule") and result:
+        if page.meta.get("statement"):
+            page.meta["description"] = page.meta["statement"]
+        label = {"verified": "Verified on", "failed": "FAILED", "unverified": "Not verified", "no-fences": "No examples"}
+        badge = (f'<p class="verified verified-{result.state}"><span class="rule-id" id="{page.meta["rule"].lower()}">'
+                 f'{page.meta["rule"]}</span> {label[result.state]}'
+                 f'{": " + html.escape(result.detail) if result.state == "verified" else ""}</p>')
+        link = "../" * (page.file.src_uri.count("/") - 1) + "matrix/"
+        table = versions_line(scan, link)
         if not table:
             log.warning(f"{page.file.src_uri}: no row in results/matrix.json (run ./dev matrix)")
-        markdown = H1.sub(lambda m: m[0] + "\n\n" + badge + "\n\n" + table, markdown, count=1)
-
-    def label(m):
-        titles = [title for option, title in FENCE_TITLES.items() if option in m["attrs"].split()]
-        if "title=" in m["attrs"] or not titles:
-            return m[0]
-        return f'{m["indent"]}{m["mark"]} {{{m["attrs"].rstrip()} title="{" · ".join(titles)}" }}'
+        markdown = H1.sub(lambda m: m[0] + "\n\n" + badge + "\n" + table + "\n", markdown, count=1)
+    if scan and path.suffix == ".md":
+        raw = path.read_text(encoding="utf-8")
+        m = FRONT_MATTER.match(raw)
+        markdown = _decorate_fences(markdown, scan, m[0].count("\n") if m else 0)
+        stack = contextlib.ExitStack()
+        _watch[:] = [(stack, stack.enter_context(watch_renderer()), scan)]
 
     def generate(m):  # computed now, never typed
         makers = {
             "cheat-sheet": generated.cheat_sheet_markdown,
             "name-tree": generated.name_tree_markdown,
             "rule-index": lambda: rule_index_markdown(page, files, config),
+            "rule-group": lambda: rule_group_markdown(page, files, config),
             "matrix": lambda: matrix_markdown(page, files, config),
         }
         if m["what"] not in makers:
             raise ValueError(f"{page.file.src_uri}: unknown generated block {m['what']!r}")
         return makers[m["what"]]()
 
-    return GENERATED.sub(generate, BRACE_FENCE.sub(label, markdown))
+    return GENERATED.sub(generate, markdown)
+
+
+def on_page_content(html_text, page, config, files):
+    """The build's own renderer must have coloured as Python exactly the fences the scan ran."""
+    if not _watch:
+        return html_text
+    stack, seen, scan = _watch.pop()
+    stack.close()
+    rendered = sorted(code for kind, _, lang, options, code in seen
+                      if kind == "fence" and is_python(lang) and lang == "python" and "notest" not in options)
+    scanned = sorted(f.code for f in scan.fences)
+    if rendered != scanned:
+        extra = [c.split("\n")[0] for c in rendered if c not in scanned]
+        lost = [c.split("\n")[0] for c in scanned if c not in rendered]
+        log.warning(f"{page.file.src_uri}: the build rendered {len(rendered)} Python examples, the scan ran "
+                    f"{len(scanned)}: the page uses Markdown the scan does not see as the build does "
+                    f"(rendered only: {extra}; scanned only: {lost})")
+    return html_text
 
 
 def on_post_build(config):

@@ -82,31 +82,38 @@ def test_a_rule_page_without_an_id_fails(check_project):
     result.stdout.fnmatch_lines(["*reference/a/nameless.md*"])
 
 
-def test_a_page_whose_fences_have_no_result_fails_the_strict_build(check_project):
+def test_a_page_whose_claim_fails_fails_the_strict_build(check_project):
+    """The build verifies what has no result yet (here: everything) and refuses a failing page."""
     hooks = Path(__file__).with_name("site_hooks.py")
-    yml = MKDOCS_YML + f"hooks:\n  - {hooks}\n"
-    page = "# Home\n\n``` { .python }\nassert 1 + 1 == 2, 'never run by pytest'\n```\n"
+    yml = MKDOCS_YML + f"hooks:\n  - {hooks}\nmarkdown_extensions:\n  - attr_list\n  - pymdownx.highlight\n  - pymdownx.superfences\n"
+    page = ("# Home\n\n``` { .python fixture:graph }\nimport tensorflow as tf\n\n"
+            "assert tf.constant(1.0, name='c').name == 'c:1', 'wrong on purpose'\n```\n")
     result = check_project({"index.md": page}, "test_strict_build_passes", yml)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*index.md: fences not verified: no test result*"])
+    result.stdout.fnmatch_lines(["*index.md: not verified (failed)*docs/index.md:6: AssertionError: wrong on purpose*"])
 
 
 def test_a_failed_fence_is_shown_as_failed_never_as_verified(tmp_path, monkeypatch):
-    import hashlib
-
-    from spec_tests import site_hooks
+    from spec_tests.core.fence import scan
+    from spec_tests.core.results import Results, verdict
+    from spec_tests.core.run import Outcome
 
     page = tmp_path / "docs" / "rule.md"
     page.parent.mkdir()
-    page.write_text("# R\n\n``` { .python }\nassert True, 'a'\n```\n\n``` { .python }\nassert True, 'b'\n```\n")
-    monkeypatch.setattr(site_hooks, "ROOT", tmp_path)
-    entry = {"sha256": hashlib.sha256(page.read_bytes()).hexdigest(), "versions": {"tensorflow": "2.21.0", "keras": "3"}}
-    passed = {"docs/rule.md": {**entry, "fences": {"3": "passed", "7": "passed"}}}
-    failed = {"docs/rule.md": {**entry, "fences": {"3": "passed", "7": "failed"}}}
-    missing = {"docs/rule.md": {**entry, "fences": {"3": "passed"}}}
-    stale = {"docs/rule.md": {**passed["docs/rule.md"], "sha256": "0" * 64}}
-    assert site_hooks.verification(page, passed)[0] == "verified"
-    assert site_hooks.verification(page, failed) == ("failed", "line 7: failed")
-    assert site_hooks.verification(page, missing) == ("failed", "line 7: not run")
-    assert site_hooks.verification(page, stale)[0] == "unverified"
-    assert site_hooks.verification(page, {})[0] == "unverified"
+    (tmp_path / "mkdocs.yml").write_text((Path(__file__).parents[1] / "mkdocs.yml").read_text())
+    page.write_text("# R\n\n``` { .python }\nassert x == 1, 'a'\n```\n\n``` { .python }\nassert y == 2, 'b'\n```\n")
+    monkeypatch.setenv("SCOPES_RESULTS", str(tmp_path / "results.json"))
+    first, second = scan(page, tmp_path).fences
+    results = Results()
+    assert verdict(scan(page, tmp_path), results).state == "unverified", "no result yet"
+    results.record(first, Outcome("passed"))
+    assert verdict(scan(page, tmp_path), results).state == "unverified", "one fence has no result"
+    results.record(second, Outcome("failed", "docs/rule.md:8: AssertionError: b", 8))
+    assert verdict(scan(page, tmp_path), results).failures == ["docs/rule.md:8: AssertionError: b"], "failed"
+    results.record(second, Outcome("passed"))
+    assert verdict(scan(page, tmp_path), results).state == "verified", "both passed"
+    page.write_text(page.read_text().replace("y == 2", "y == 3"))
+    assert verdict(scan(page, tmp_path), results).state == "unverified", "an edited fence has no result"
+    page.write_text(page.read_text().replace("# R", "# R, retitled"))
+    results.record(scan(page, tmp_path).fences[1], Outcome("passed"))
+    assert verdict(scan(page, tmp_path), results).state == "verified", "prose edits change no fence key"

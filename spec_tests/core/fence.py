@@ -195,6 +195,9 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
         offset += m[0].count("\n")
         text = text[m.end():]
     result = Scan(page)
+    if "pymdownx.superfences" not in _markdown_config(root)[0]:
+        result.problems.append(Problem(page, 1, (
+            "mkdocs.yml must render fences with `pymdownx.superfences`: the scan reads fences as it does")))
     for kind, start, lang, options, code in render(text, root) if text.strip() else []:
         if not is_python(lang):
             continue

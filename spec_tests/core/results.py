@@ -13,6 +13,7 @@ unless that very text ran; editing prose changes no key.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -24,13 +25,25 @@ from spec_tests.core.fence import Fence, Scan
 from spec_tests.core.fixtures import pinned, version
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = Path(os.environ.get("SCOPES_RESULTS") or ROOT / ".results" / "fences.json")
+
+
+def results_path(root: Path = ROOT) -> Path:
+    """The project's results file ($SCOPES_RESULTS, for a run that must not touch it)."""
+    return Path(os.environ.get("SCOPES_RESULTS") or root / ".results" / "fences.json")
+
+
+def verifier() -> str:
+    """A hash of the core's own code: results obtained by another version of the rules are void."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "spec_tests" / "core").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def environment() -> dict:
     """What a result was obtained on (read from package metadata: TensorFlow is not imported)."""
     return {"tensorflow": version("tensorflow"), "keras": version("keras"), "tf_keras": version("tf_keras"),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "verifier": verifier()}
 
 
 def on_pin() -> bool:
@@ -40,8 +53,8 @@ def on_pin() -> bool:
 class Results:
     """Outcomes by fence key for this environment; results from another environment are dropped."""
 
-    def __init__(self, path: Path = RESULTS):
-        self.path = Path(path)
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path or results_path())
         data = json.loads(self.path.read_text()) if self.path.exists() else {}
         self.environment = environment()
         self.fences: dict[str, dict] = data.get("fences", {}) if data.get("environment") == self.environment else {}

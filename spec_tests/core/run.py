@@ -88,36 +88,51 @@ def _state_table(tf) -> dict:
     def toggle(on, off):
         return lambda value: (on if value else off)()
 
-    table = {
-        "eager execution": (tf.executing_eagerly, toggle(tf.compat.v1.enable_eager_execution, lambda: None)),
-        "tf.config.run_functions_eagerly": (tf.config.functions_run_eagerly, tf.config.run_functions_eagerly),
-        "TF2 behaviour (tf.compat.v1.disable_v2_behavior)": (tf2.enabled, toggle(tf.compat.v1.enable_v2_behavior,
-                                                                                  tf.compat.v1.disable_v2_behavior)),
-        "resource variables": (tf.compat.v1.resource_variables_enabled,
-                               toggle(tf.compat.v1.enable_resource_variables, tf.compat.v1.disable_resource_variables)),
-        "tensor equality": (lambda: tf.Tensor._USE_EQUALITY,
-                            toggle(tf.compat.v1.enable_tensor_equality, tf.compat.v1.disable_tensor_equality)),
-        "control flow v2": (tf.compat.v1.control_flow_v2_enabled,
-                            toggle(tf.compat.v1.enable_control_flow_v2, tf.compat.v1.disable_control_flow_v2)),
-        "op determinism": (tf_config.is_op_determinism_enabled,
-                           toggle(tf_config.enable_op_determinism, tf_config.disable_op_determinism)),
-        "soft device placement": (tf.config.get_soft_device_placement, tf.config.set_soft_device_placement),
-        "XLA JIT": (tf.config.optimizer.get_jit, tf.config.optimizer.set_jit),
-        "grappler options": (tf.config.optimizer.get_experimental_options, None),
-        "TensorFlow logger level": (lambda: tf.get_logger().level, lambda v: tf.get_logger().setLevel(v)),
-        "NumPy print options": (np.get_printoptions, lambda v: np.set_printoptions(**v)),
-        "NumPy floating-point errors": (np.geterr, lambda v: np.seterr(**v)),
-        "os.environ": (lambda: dict(os.environ), lambda v: (os.environ.clear(), os.environ.update(v))),
-        "working directory": (os.getcwd, os.chdir),
-        "sys.path": (lambda: list(sys.path), lambda v: sys.path.__setitem__(slice(None), v)),
-    }
+    table = _entries(tf, tf2, tf_config, np, toggle)
     for keras in _keras_modules():
-        k, b = keras.__name__, keras.backend
-        table[f"{k} floatx"] = (b.floatx, b.set_floatx)
-        table[f"{k} image_data_format"] = (b.image_data_format, b.set_image_data_format)
-        table[f"{k} epsilon"] = (b.epsilon, b.set_epsilon)
-        mp = keras.mixed_precision
-        table[f"{k} dtype policy"] = (lambda mp=mp: mp.global_policy().name, mp.set_global_policy)
+        with contextlib.suppress(AttributeError):
+            k, b = keras.__name__, keras.backend
+            table[f"{k} floatx"] = (b.floatx, b.set_floatx)
+            table[f"{k} image_data_format"] = (b.image_data_format, b.set_image_data_format)
+            table[f"{k} epsilon"] = (b.epsilon, b.set_epsilon)
+            mp = keras.mixed_precision
+            table[f"{k} dtype policy"] = (lambda mp=mp: mp.global_policy().name, mp.set_global_policy)
+    return table
+
+
+def _entries(tf, tf2, tf_config, np, toggle) -> dict:
+    """TensorFlow's and the process's own settings (an entry a release lacks is left out)."""
+    entries = {  # each a function, so an attribute a release lacks fails only its own entry
+        "eager execution": lambda: (tf.executing_eagerly, toggle(tf.compat.v1.enable_eager_execution, lambda: None)),
+        "tf.config.run_functions_eagerly": lambda: (tf.config.functions_run_eagerly, tf.config.run_functions_eagerly),
+        "TF2 behaviour (tf.compat.v1.disable_v2_behavior)": lambda: (tf2.enabled, toggle(tf.compat.v1.enable_v2_behavior,
+                                                                                  tf.compat.v1.disable_v2_behavior)),
+        "resource variables": lambda: (tf.compat.v1.resource_variables_enabled,
+                               toggle(tf.compat.v1.enable_resource_variables, tf.compat.v1.disable_resource_variables)),
+        "tensor equality": lambda: (lambda: tf.Tensor._USE_EQUALITY,
+                            toggle(tf.compat.v1.enable_tensor_equality, tf.compat.v1.disable_tensor_equality)),
+        "control flow v2": lambda: (tf.compat.v1.control_flow_v2_enabled,
+                            toggle(tf.compat.v1.enable_control_flow_v2, tf.compat.v1.disable_control_flow_v2)),
+        "op determinism": lambda: (tf_config.is_op_determinism_enabled,
+                           toggle(tf_config.enable_op_determinism, tf_config.disable_op_determinism)),
+        "soft device placement": lambda: (tf.config.get_soft_device_placement, tf.config.set_soft_device_placement),
+        "XLA JIT": lambda: (tf.config.optimizer.get_jit, tf.config.optimizer.set_jit),
+        "grappler options": lambda: (tf.config.optimizer.get_experimental_options, None),
+        "TensorFlow logger level": lambda: (lambda: tf.get_logger().level, lambda v: tf.get_logger().setLevel(v)),
+        "NumPy print options": lambda: (np.get_printoptions, lambda v: np.set_printoptions(**v)),
+        "NumPy floating-point errors": lambda: (np.geterr, lambda v: np.seterr(**v)),
+        "os.environ": lambda: (lambda: dict(os.environ), lambda v: (os.environ.clear(), os.environ.update(v))),
+        "working directory": lambda: (os.getcwd, os.chdir),
+        "sys.path": lambda: (lambda: list(sys.path), lambda v: sys.path.__setitem__(slice(None), v)),
+    }
+    table = {}
+    for name, entry in entries.items():
+        try:
+            read, restore = entry()
+            read()
+        except AttributeError:
+            continue
+        table[name] = (read, restore)
     return table
 
 
@@ -277,11 +292,14 @@ class Worker:
     ``run`` sends one fence as a JSON line and reads its outcome back.
     """
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, python: str | None = None):
         self.env = env
         full = {**os.environ, **env, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+        if python is not None:  # another venv (the version matrix): its own packages, this checkout's code
+            full.pop("TF_USE_LEGACY_KERAS", None)
+            full.update(env, VIRTUAL_ENV=str(Path(python).parent.parent), PYTHONPATH=str(ROOT))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "spec_tests.core.run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [python or sys.executable, "-m", "spec_tests.core.run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, env=full, cwd=ROOT)
 
     def run(self, fence: Fence, mode: str = "run") -> Outcome:
@@ -317,8 +335,9 @@ class Runner:
     """Runs fences wherever they must run: here when this process fits, else in a Worker kept warm
     for the next fence that needs the same environment."""
 
-    def __init__(self, in_process: bool = True):
-        self.in_process = in_process
+    def __init__(self, in_process: bool = True, python: str | None = None):
+        self.in_process = in_process and python is None
+        self.python = python
         self.workers: dict[tuple, Worker] = {}
 
     def fits_here(self, fence: Fence) -> bool:
@@ -327,17 +346,17 @@ class Runner:
     def start(self, fences) -> None:
         """Start the workers these fences will need now, so their imports overlap other work."""
         for fence in fences:
-            if not self.fits_here(fence) and not not_applicable(fence.options):
+            if not self.fits_here(fence) and (self.python or not not_applicable(fence.options)):
                 self.worker(env_of(fence.options))
 
     def worker(self, env: dict) -> Worker:
         key = tuple(sorted(env.items()))
         if key not in self.workers or not self.workers[key].alive():
-            self.workers[key] = Worker(env)
+            self.workers[key] = Worker(env, self.python)
         return self.workers[key]
 
     def run(self, fence: Fence, mode: str = "run") -> Outcome:
-        if reason := not_applicable(fence.options):
+        if self.python is None and (reason := not_applicable(fence.options)):
             return Outcome("n/a", reason)
         if self.fits_here(fence):
             return run(fence, mode)
@@ -352,7 +371,8 @@ class Runner:
 def _serve() -> None:
     """Worker side: fences in as JSON lines on stdin, outcomes out as JSON lines on stdout."""
     import_tensorflow()
-    with contextlib.suppress(ImportError):
+    with contextlib.suppress(ImportError):  # now, outside the fences' warnings-as-errors: old releases
+        import keras  # noqa: F401          # warn inside their own import
         if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
             import tf_keras  # noqa: F401  (imported now, so each reset clears its session too)
     out = sys.stdout

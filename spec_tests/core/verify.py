@@ -6,9 +6,32 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from spec_tests.core.fence import Scan
+import atexit
+from pathlib import Path
+
+from spec_tests.core.fence import ROOT, Scan, scan
 from spec_tests.core.results import Results
 from spec_tests.core.run import Runner
+
+_scans: dict = {}  # path -> ((mtime, size), Scan): a page is scanned again only when it changed
+_runner: list[Runner] = []  # one per process: the site's hooks keep it warm across rebuilds
+
+
+def cached_scan(path: Path, root: Path = ROOT) -> Scan:
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size, root)
+    if path not in _scans or _scans[path][0] != stamp:
+        _scans[path] = (stamp, scan(path, root))
+    return _scans[path][1]
+
+
+def shared_runner() -> Runner:
+    """Workers that imported TensorFlow once and stay warm for this process's life (mkdocs serve
+    rebuilds reload the hooks, not this module)."""
+    if not _runner:
+        _runner.append(Runner(in_process=False))
+        atexit.register(_runner[0].close)
+    return _runner[0]
 
 
 @dataclass
