@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from spec_tests.core.fence import ROOT, Fence, Problem, scan
-from spec_tests.core.results import Results, on_pin
+from spec_tests.core.results import Results, on_pin, results_path
 from spec_tests.core.run import Runner, import_tensorflow  # noqa: F401  (import_tensorflow: for the guard tests)
 
 _state = pytest.StashKey[dict]()
@@ -109,7 +109,7 @@ class FenceItem(pytest.Item):
         state = self.config.stash[_state]
         outcome = state["runner"].run(self.fence)
         if state["results"] is None:
-            state["results"] = Results()
+            state["results"] = Results(results_path(Path(self.config.rootpath)))
         state["results"].record(self.fence, outcome)
         if outcome.status == "failed":
             raise FenceFailed(outcome.message)
