@@ -161,6 +161,79 @@ def chromium():
             browser.close()
 
 
+# --------------------------------------------------------------------------- live serve
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live_serve(root: Path = ROOT, timeout: float = 600):
+    """`mkdocs serve --dirty` (as ./dev serve runs it) on a copy of the project, so a test or the
+    bench can edit pages: yields (base URL, the copy's root).  The copy takes this checkout's
+    results file, so only examples with no result are verified before it serves."""
+    import tempfile
+    import time
+    import urllib.request
+
+    with tempfile.TemporaryDirectory(prefix="scopes-serve-") as tmp:
+        copy = Path(tmp) / "project"
+        files = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, check=True)
+        for name in filter(None, files.stdout.split("\0")):
+            source = root / name
+            if source.is_file():
+                (copy / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy / name)
+        if (root / ".results").is_dir():
+            shutil.copytree(root / ".results", copy / ".results")
+        port = free_port()
+        log = open(Path(tmp) / "serve.log", "w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--dev-addr", f"127.0.0.1:{port}", "--livereload"],
+            cwd=copy, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
+        base = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    urllib.request.urlopen(base, timeout=5).read()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.flush()
+                        raise SetupError(f"mkdocs serve did not come up:\n{(Path(tmp) / 'serve.log').read_text()[-3000:]}")
+                    time.sleep(0.5)
+            yield base, copy
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+
+
+def wait_for_text(url: str, text: str, timeout: float = 120) -> float:
+    """Seconds until the page at url contains text (polled every 0.1 s)."""
+    import time
+    import urllib.request
+
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if text in urllib.request.urlopen(url, timeout=5).read().decode():
+                return time.monotonic() - start
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not show {text!r} within {timeout} s")
+
+
 # --------------------------------------------------------------------------- page weight
 def wire_bytes(request) -> int:
     """Bytes of one finished request's response on the wire: headers plus encoded body; 0 when the

@@ -64,7 +64,7 @@ def on_config(config):
     if "mkdocs-jupyter" in config.plugins:
         jupyter = config.plugins["mkdocs-jupyter"].config
         jupyter["kernel_name"] = name
-        jupyter["cache_dir"] = str(ROOT / ".cache" / "mkdocs-jupyter")
+        jupyter["cache_dir"] = os.environ.get("SCOPES_NOTEBOOK_CACHE") or str(ROOT / ".cache" / "mkdocs-jupyter")
     return config
 
 
@@ -82,7 +82,7 @@ def on_pre_build(config):
     root = docs.parent
     scans = {relative(p, root): cached_scan(p, root) for p in doc_files([docs], root)}
     results = Results(results_path(root))
-    report = verify(list(scans.values()), results, shared_runner(), missing_only=True, progress=sys.stderr.isatty())
+    report = verify(list(scans.values()), results, shared_runner(), missing_only=True, progress=True)
     if report.counts["passed"] + report.counts["failed"] + report.counts["n/a"]:
         log.info(f"verified: {report.summary()}")
     _build.update(scans=scans, results=results, matrix=MatrixResults.read(), root=root)
@@ -286,25 +286,27 @@ def on_page_markdown(markdown, page, config, files):
     result = verdict(scan, _build["results"]) if scan else None
     if result and result.state in ("failed", "unverified"):
         detail = "\n".join(result.failures) or result.detail
-        if _build.get("serving"):
+        if _build.get("serving"):  # the author sees it in the browser; the strict build would stop serving
             log.info(f"{page.file.src_uri}: {result.state}: {detail}")
-            body = "\n".join(f"    {line}" for f in (result.failures or [result.detail]) for line in f.splitlines())
-            markdown = H1.sub(lambda m: f"{m[0]}\n\n!!! failure \"Not verified: {result.state}\"\n\n{body}\n",
-                              markdown, count=1) if H1.search(markdown) else markdown
+            box = (f'<div class="admonition failure verdict-box"><p class="admonition-title">Not verified '
+                   f'({result.state})</p><pre>{html.escape(detail)}</pre></div>')
+            markdown = H1.sub(lambda m: f"{m[0]}\n\n{box}\n", markdown, count=1) if H1.search(markdown) else (
+                box + "\n\n" + markdown)
         else:
             log.warning(f"{page.file.src_uri}: not verified ({result.state}): {detail}")
     if page.meta.get("rule") and result:
         if page.meta.get("statement"):
             page.meta["description"] = page.meta["statement"]
-        label = {"verified": "Verified on", "failed": "FAILED", "unverified": "Not verified", "no-fences": "No examples"}
-        badge = (f'<p class="verified verified-{result.state}"><span class="rule-id" id="{page.meta["rule"].lower()}">'
-                 f'{page.meta["rule"]}</span> {label[result.state]}'
+        label = {"verified": "Verified on", "failed": "Failed", "unverified": "Not verified", "no-fences": "No examples"}
+        badge = (f'<p class="verified verified-{result.state}">{label[result.state]}'
                  f'{": " + html.escape(result.detail) if result.state == "verified" else ""}</p>')
         link = "../" * (page.file.src_uri.count("/") - 1) + "matrix/"
         table = versions_line(scan, link)
         if not table:
             log.warning(f"{page.file.src_uri}: no row in results/matrix.json (run ./dev matrix)")
-        markdown = H1.sub(lambda m: m[0] + "\n\n" + badge + "\n" + table + "\n", markdown, count=1)
+        rule = page.meta["rule"]  # a small tag after the plain title, and the stable anchor #ns-2
+        tag = f' <span class="rule-id" id="{rule.lower()}">{rule}</span>'
+        markdown = H1.sub(lambda m: m[0] + tag + "\n\n" + badge + "\n" + table + "\n", markdown, count=1)
     if scan and path.suffix == ".md":
         raw = path.read_text(encoding="utf-8")
         m = FRONT_MATTER.match(raw)

@@ -237,3 +237,32 @@ def test_rule_page_weight(chromium, browser_site):
         + "\n".join(f"{w:>9,}  {u}" for w, u in first["by_url"])
     )
     assert second["transferred"] < first["transferred"], "a second page must reuse the cached assets"
+
+
+# --------------------------------------------------------------------------- authoring under serve
+LIVE_PAGE = "docs/reference/names/nm-1-tensor-names.md"
+
+
+def test_serve_shows_a_saved_pages_new_verdict_without_a_restart(chromium):
+    """Under `mkdocs serve --dirty` (./dev serve), saving a page re-runs its edited example in a
+    warm worker; the open browser reloads and shows the failing claim with file:line and values,
+    then, once fixed, the verified badge again."""
+    with B.live_serve() as (base, copy):
+        path = copy / LIVE_PAGE
+        good = path.read_text(encoding="utf-8")
+        claim = re.search(r'^assert [^"\n]*== [^"\n]*"([^"\n]+)"[^\n]*$', good, re.M)
+        assert claim, f"{LIVE_PAGE}: its first example compares with a string (the test changes it)"
+        line = claim[0].replace(f'"{claim[1]}"', f'"{claim[1]}_wrong"', 1)
+        wrong = good.replace(claim[0], line, 1)
+        page = chromium.new_page()
+        page.goto(base + url_of(LIVE_PAGE.removeprefix("docs/")))
+        page.wait_for_selector("p.verified-verified", timeout=30_000)
+        path.write_text(wrong, encoding="utf-8")
+        box = page.wait_for_selector(".verdict-box", timeout=120_000)  # livereload reloads the page
+        text = box.inner_text()
+        assert "nm-1-tensor-names.md:" in text and "AssertionError" in text, "the failing claim, file and line"
+        assert f"{claim[1]}_wrong" in text, "the values compared"
+        path.write_text(good, encoding="utf-8")
+        page.wait_for_selector("p.verified-verified", timeout=120_000)
+        assert page.query_selector(".verdict-box") is None, "fixed: verified again, no failure box"
+        page.close()

@@ -73,12 +73,15 @@ def verify(scans: list[Scan], results: Results, runner: Runner, missing_only: bo
             report.failures.append(outcome.message)
         if all(results.get(f) is not None for f in scan.fences):
             done_pages.add(scan.page)
-        if progress:
+        if progress and out.isatty():
             out.write(progress_line(len(done_pages), len(pages), i, len(todo)))
+            out.flush()
+        elif progress and (i % 25 == 0 or i == len(todo)):  # a log, not a terminal: a line now and then
+            out.write(progress_line(len(done_pages), len(pages), i, len(todo)).lstrip("\r") + "\n")
             out.flush()
         if i % 20 == 0:
             results.save()
-    if progress and todo:
+    if progress and todo and out.isatty():
         out.write("\n")
     results.save()
     return report
