@@ -284,6 +284,9 @@ def on_page_markdown(markdown, page, config, files):
     path = Path(page.file.abs_src_path)
     scan = _scan_of(page)
     result = verdict(scan, _build["results"]) if scan else None
+    if result and result.state == "unverified":  # the page changed since the build started
+        verify([scan], _build["results"], shared_runner(), missing_only=True)
+        result = verdict(scan, _build["results"])
     if result and result.state in ("failed", "unverified"):
         detail = "\n".join(result.failures) or result.detail
         if _build.get("serving"):  # the author sees it in the browser; the strict build would stop serving

@@ -33,9 +33,10 @@ def results_path(root: Path = ROOT) -> Path:
 
 
 def verifier() -> str:
-    """A hash of the core's own code: results obtained by another version of the rules are void."""
+    """A hash of the core code that decides an outcome: results obtained under other rules are void."""
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "spec_tests" / "core").glob("*.py")):
+    for name in ("fence.py", "fixtures.py", "claims.py", "run.py"):
+        path = ROOT / "spec_tests" / "core" / name
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
