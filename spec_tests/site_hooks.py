@@ -25,13 +25,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from spec_tests import generated
 from spec_tests.core.claims import claims
 from spec_tests.core.fence import FRONT_MATTER, ROOT, doc_files, is_python, relative, watch_renderer
 from spec_tests.core.fixtures import FIXTURES, version
 from spec_tests.core.matrix import MatrixResults
 from spec_tests.core.results import Results, results_path, verdict
-from spec_tests.core.verify import cached_scan, shared_runner, verify
+from spec_tests.core.verify import cached_scan, computed, shared_runner, verify
 
 log = logging.getLogger("mkdocs.hooks.verified")  # warnings under "mkdocs" fail a strict build
 
@@ -319,8 +318,8 @@ def on_page_markdown(markdown, page, config, files):
 
     def generate(m):  # computed now, never typed
         makers = {
-            "cheat-sheet": generated.cheat_sheet_markdown,
-            "name-tree": generated.name_tree_markdown,
+            "cheat-sheet": lambda: computed("spec_tests.generated:cheat_sheet_markdown"),
+            "name-tree": lambda: computed("spec_tests.generated:name_tree_markdown"),
             "rule-index": lambda: rule_index_markdown(page, files, config),
             "rule-group": lambda: rule_group_markdown(page, files, config),
             "matrix": lambda: matrix_markdown(page, files, config),

@@ -315,6 +315,15 @@ class Worker:
             return Outcome("failed", f"{fence.where}: the process for {self.env} died:\n{err}", fence.line)
         return Outcome(**json.loads(line))
 
+    def call(self, target: str):
+        """The value of ``module:function()`` computed in this worker (content that needs TensorFlow)."""
+        self.process.stdin.write(json.dumps({"call": target}) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline() or '{"error": "the worker died"}')
+        if "error" in answer:
+            raise RuntimeError(f"{target} failed in a worker: {answer['error']}")
+        return answer["value"]
+
     def alive(self) -> bool:
         return self.process.poll() is None
 
@@ -379,8 +388,18 @@ def _serve() -> None:
     sys.stdout = sys.stderr  # nothing a fence prints can break the protocol
     for line in sys.stdin:
         request = json.loads(line)
-        outcome = run(Fence.from_json(request["fence"]), request.get("mode", "run"))
-        out.write(json.dumps(outcome.to_json()) + "\n")
+        if "call" in request:
+            import importlib
+
+            module, function = request["call"].split(":")
+            try:
+                answer = {"value": getattr(importlib.import_module(module), function)()}
+            except Exception:
+                answer = {"error": traceback.format_exc()[-3000:]}
+            out.write(json.dumps(answer) + "\n")
+        else:
+            outcome = run(Fence.from_json(request["fence"]), request.get("mode", "run"))
+            out.write(json.dumps(outcome.to_json()) + "\n")
         out.flush()
 
 

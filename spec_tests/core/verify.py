@@ -25,6 +25,17 @@ def cached_scan(path: Path, root: Path = ROOT) -> Scan:
     return _scans[path][1]
 
 
+_computed: dict = {}  # module:function -> its value, computed once per process in a worker
+
+
+def computed(target: str):
+    """Content that needs TensorFlow (name trees, the cheat sheet), computed in the shared
+    runner's default worker, so the process that builds the site never imports TensorFlow."""
+    if target not in _computed:
+        _computed[target] = shared_runner().worker({}).call(target)
+    return _computed[target]
+
+
 def shared_runner() -> Runner:
     """Workers that imported TensorFlow once and stay warm for this process's life (mkdocs serve
     rebuilds reload the hooks, not this module)."""
