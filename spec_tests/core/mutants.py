@@ -95,10 +95,10 @@ def assert_mutants(test: ast.AST) -> list[tuple[str, ast.AST]]:
         seen.add(key)
         mutated = _replace(test, node, new)
         found.append((f"{ast.unparse(node)} -> {ast.unparse(new)}", mutated))
-    if isinstance(test, ast.Compare):
+    for i, op in enumerate(test.ops if isinstance(test, ast.Compare) else []):  # each operator of a chain
         flipped = copy.deepcopy(test)
-        flipped.ops[0] = FLIPS[type(test.ops[0])]()
-        found.append((f"{type(test.ops[0]).__name__} -> {type(flipped.ops[0]).__name__} (flipped)", flipped))
+        flipped.ops[i] = FLIPS[type(op)]()
+        found.append((f"{type(op).__name__} -> {type(flipped.ops[i]).__name__} (flipped)", flipped))
     return found
 
 
@@ -124,16 +124,37 @@ def in_place(test: ast.AST) -> bool:
 
 class Instrument(ast.NodeTransformer):
     """After each assert: ``__mutants__(line, [(description, lambda: mutated test), ...])``.
-    Asserts whose test calls something that may have side effects are left to reruns."""
+
+    Every assert is recorded when it runs, so an assert that never ran is reported (a claim that
+    never ran is no claim), whether its mutants are evaluated here or by reruns.  Asserts whose
+    test calls something that may have side effects, and asserts in a class body (a lambda there
+    cannot see the class's names), are mutated by reruns instead (``rerun_mutants``)."""
 
     def __init__(self):
         self.lines: dict[int, int] = {}  # assert line -> number of its mutants
+        self._in_class = False
+
+    def visit_ClassDef(self, node):
+        saved, self._in_class = self._in_class, True
+        try:
+            return self.generic_visit(node)
+        finally:
+            self._in_class = saved
+
+    def visit_FunctionDef(self, node):
+        saved, self._in_class = self._in_class, False
+        try:
+            return self.generic_visit(node)
+        finally:
+            self._in_class = saved
+
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Assert(self, node):
-        mutants = assert_mutants(node.test) if in_place(node.test) else []
-        if not mutants:
-            return node
-        self.lines[node.lineno] = self.lines.get(node.lineno, 0) + len(mutants)
+        here = in_place(node.test) and not self._in_class
+        mutants = assert_mutants(node.test) if here else []
+        count = len(mutants) if here else len(_rerun_sites(node))
+        self.lines[node.lineno] = self.lines.get(node.lineno, 0) + count
         pairs = [ast.Tuple([ast.Constant(f"{node.lineno}: {d}"), ast.Lambda(
             ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]), expr)], ast.Load())
             for d, expr in mutants]
@@ -172,21 +193,44 @@ def _literal_text(text: str, value, identity: bool) -> str:
     return repr(_changed(value, identity))
 
 
+def _rerun_sites(node: ast.Assert) -> list[tuple[ast.AST, ast.AST]]:
+    """(node, replacement) for an assert mutated by reruns: each literal and dtype it compares
+    against, and each comparison operator flipped (the replacement is then the whole test)."""
+    sites = []
+    for compare in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
+        for i, operand in enumerate([compare.left, *compare.comparators]):
+            identity = any(isinstance(op, (ast.Is, ast.IsNot)) for op in compare.ops[max(i - 1, 0): i + 1])
+            for constant in _literal_constants(operand):
+                sites.append((constant, ast.Constant(_changed(constant.value, identity))))
+            for attr in (n for n in ast.walk(operand) if isinstance(n, ast.Attribute) and n.attr in DTYPE_SWAPS):
+                sites.append((attr, ast.Attribute(attr.value, DTYPE_SWAPS[attr.attr], ast.Load())))
+    if isinstance(node.test, ast.Compare):
+        for i, op in enumerate(node.test.ops):
+            flipped = copy.deepcopy(node.test)
+            flipped.ops[i] = FLIPS[type(op)]()
+            sites.append((node.test, flipped))
+    return sites
+
+
 def rerun_mutants(fence, source: str) -> list[tuple[str, object]]:
     """(description, mutated fence) for what cannot be evaluated in place: each exception type and
-    match= fragment of a pytest.raises, and each literal of an assert whose test has side effects."""
+    match= fragment of a pytest.raises, and each literal, dtype and comparison of an assert whose
+    test has side effects (or that sits in a class body)."""
     tree = ast.parse(source)
     lines = source.split("\n")
     found = []
+    in_class = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in c.body}
     for node in ast.walk(tree):
         targets = []
-        if isinstance(node, ast.Assert) and not in_place(node.test):
-            for compare in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
-                for i, operand in enumerate([compare.left, *compare.comparators]):
-                    identity = any(isinstance(op, (ast.Is, ast.IsNot)) for op in compare.ops[max(i - 1, 0): i + 1])
-                    for constant in _literal_constants(operand):
-                        segment = ast.get_source_segment(source, constant)
-                        targets.append((constant, _literal_text(segment, constant.value, identity)))
+        if isinstance(node, ast.Assert) and (not in_place(node.test) or id(node) in in_class):
+            for target, new in _rerun_sites(node):
+                segment = ast.get_source_segment(source, target)
+                if isinstance(target, ast.Constant) and isinstance(target.value, (str, bytes)) and segment:
+                    targets.append((target, _literal_text(segment, target.value, False)))
+                elif isinstance(new, ast.Constant):
+                    targets.append((target, repr(new.value)))
+                else:
+                    targets.append((target, f"({ast.unparse(new)})"))
         if not isinstance(node, ast.With):
             found += _apply(fence, lines, targets)
             continue
@@ -209,12 +253,11 @@ def rerun_mutants(fence, source: str) -> list[tuple[str, object]]:
 def _apply(fence, lines: list[str], targets) -> list[tuple[str, object]]:
     found = []
     for target, text in targets:
-        if target.lineno != target.end_lineno:
-            continue
-        row = lines[target.lineno - 1].encode()  # ast offsets are in UTF-8 bytes
-        new_row = (row[:target.col_offset] + text.encode() + row[target.end_col_offset:]).decode()
-        code_lines = lines[:]
-        code_lines[target.lineno - 1] = new_row
+        first = lines[target.lineno - 1].encode()  # ast offsets are in UTF-8 bytes
+        last = lines[target.end_lineno - 1].encode()
+        new_row = (first[:target.col_offset] + text.encode() + last[target.end_col_offset:]).decode()
+        code_lines = lines[:target.lineno - 1] + [new_row] + lines[target.end_lineno:]
         code = "\n".join(code_lines[fence.line - 1:])
-        found.append((f"{target.lineno}: {ast.unparse(target)} -> {text}", dataclasses.replace(fence, code=code)))
+        before = ast.unparse(target).split("\n")[0]
+        found.append((f"{target.lineno}: {before} -> {text}", dataclasses.replace(fence, code=code)))
     return found
