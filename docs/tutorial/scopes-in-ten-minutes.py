@@ -14,9 +14,10 @@
 # %% [markdown]
 # # Scopes in ten minutes
 #
-# A hands-on tour, executed every time the site is built (any error fails the build), like
-# every example on this site. Each cell states what it shows with an `assert`.
-# [Download this notebook](scopes-in-ten-minutes.ipynb) and run it yourself.
+# A hands-on tour, executed every time the site is built (any error fails the
+# build), like every example on this site. Each cell states what it shows with
+# an `assert`. [Download this notebook](scopes-in-ten-minutes.ipynb) and run it
+# yourself.
 #
 # We start in TF1 graph mode, where names matter, then see what TF2 kept.
 
@@ -28,8 +29,9 @@ v1 = tf.compat.v1
 # %% [markdown]
 # ## 1. Every op in a graph has a unique name
 #
-# A tensor's name is its op's name plus the output index. Asking twice for the same op name
-# gives `_1`: the graph keeps names unique (`tf.Graph.unique_name`).
+# A tensor's name is its op's name plus the output index. Asking twice for the
+# same op name gives `_1`: the graph keeps names unique
+# (`tf.Graph.unique_name`).
 
 # %%
 graph = tf.Graph()
@@ -43,7 +45,8 @@ assert a_again.name == "a_1:0", "the second 'a' is made unique"
 # %% [markdown]
 # ## 2. name_scope prefixes op names
 #
-# Scopes nest with `/`. Entering the same scope string again opens a *new* scope, `block_1/`.
+# Scopes nest with `/`. Entering the same scope string again opens a *new*
+# scope, `block_1/`.
 
 # %%
 graph = tf.Graph()
@@ -55,13 +58,15 @@ with graph.as_default():
         y = tf.constant(1.0, name="y")
 
 assert x.name == "block/inner/x:0", "nested scopes join with /"
-assert y.name == "block_1/y:0", "re-entering by string gives a new, suffixed scope"
+assert y.name == "block_1/y:0", (
+    "re-entering by string gives a new, suffixed scope"
+)
 
 # %% [markdown]
 # ## 3. get_variable ignores name_scope but follows variable_scope
 #
-# `tf.Variable` is made of ops, so it takes the name scope. `get_variable` takes its name from
-# the *variable scope* only.
+# `tf.Variable` is made of ops, so it takes the name scope. `get_variable`
+# takes its name from the *variable scope* only.
 
 # %%
 graph = tf.Graph()
@@ -79,8 +84,9 @@ assert scoped.name == "vs/w:0", "get_variable follows the variable scope"
 # %% [markdown]
 # ## 4. Sharing: reuse looks the name up in the variable store
 #
-# Creating `vs/w` twice is an error; with `reuse=True` (or `AUTO_REUSE`) the second request
-# returns the stored variable. This is how TF1 shares weights between two towers.
+# Creating `vs/w` twice is an error; with `reuse=True` (or `AUTO_REUSE`) the
+# second request returns the stored variable. This is how TF1 shares weights
+# between two towers.
 
 # %%
 import pytest
@@ -99,22 +105,25 @@ with graph.as_default():
             v1.get_variable("w", shape=[2, 2])
 
 # %% [markdown]
-# The two towers share one variable, but their ops live in different name scopes: the variable
-# scope re-enters `tower/` for variables and opens `tower_1/` for ops.
+# The two towers share one variable, but their ops live in different name
+# scopes: the variable scope re-enters `tower/` for variables and opens
+# `tower_1/` for ops.
 
 # %%
 with graph.as_default():
     variables = [v.name for v in v1.global_variables()]
 
 assert variables == ["tower/w:0"], "one variable, shared by both towers"
-assert left.name == "tower/MatMul:0" and right.name == "tower_1/MatMul:0", "ops get a new scope"
+assert left.name == "tower/MatMul:0" and right.name == "tower_1/MatMul:0", (
+    "ops get a new scope"
+)
 
 # %% [markdown]
 # ## 5. The picture: two registries
 #
-# The pictures below are drawn from the graph we just built, when this page is built: scopes are
-# folders (amber), ops and variables are leaves (blue). Graph names are made unique (`tower_1/`); the variable
-# store has one entry.
+# The pictures below are drawn from the graph we just built, when this page is
+# built: scopes are folders (amber), ops and variables are leaves (blue). Graph
+# names are made unique (`tower_1/`); the variable store has one entry.
 
 # %%
 from IPython.display import SVG, display
@@ -129,35 +138,58 @@ def rows(names):
             key = "/".join(parts[: depth + 1])
             if key not in seen:
                 seen.add(key)
-                out.append((depth, part + ("/" if depth < len(parts) - 1 else "")))
+                out.append(
+                    (depth, part + ("/" if depth < len(parts) - 1 else ""))
+                )
     return out
 
 
 def picture(title, tree_rows):
-    """A tree as SVG: folders (scopes) in amber, leaves (ops, variables) in blue."""
+    """A tree as SVG: scopes in amber, leaves (ops, variables) in blue."""
     height = 30 + 22 * len(tree_rows)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="360" height="{height}" font-family="monospace" '
-             f'font-size="13"><text x="4" y="14" font-weight="bold">{title}</text>']
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" width="360"'
+        f' height="{height}" font-family="monospace" font-size="13"><text'
+        f' x="4" y="14" font-weight="bold">{title}</text>'
+    ]
     for i, (depth, label) in enumerate(tree_rows):
         x, y = 10 + 22 * depth, 34 + 22 * i
         color = "#f0b429" if label.endswith("/") else "#3f6ec6"
-        parts.append(f'<circle cx="{x + 5}" cy="{y - 5}" r="5" fill="{color}"/><text x="{x + 16}" y="{y}">{label}</text>')
+        parts.append(
+            f'<circle cx="{x + 5}" cy="{y - 5}" r="5" fill="{color}"/><text'
+            f' x="{x + 16}" y="{y}">{label}</text>'
+        )
     return "".join(parts) + "</svg>"
 
 
-graph_rows = rows(sorted(op.name for op in graph.get_operations() if op.type in ("MatMul", "VarHandleOp")))
+graph_rows = rows(
+    sorted(
+        op.name
+        for op in graph.get_operations()
+        if op.type in ("MatMul", "VarHandleOp")
+    )
+)
 store_rows = rows(sorted(name.split(":")[0] for name in variables))
 
-assert graph_rows == [(0, "tower/"), (1, "MatMul"), (1, "w"), (0, "tower_1/"), (1, "MatMul")], "two op scopes"
-assert store_rows == [(0, "tower/"), (1, "w")], "one entry in the variable store"
+assert graph_rows == [
+    (0, "tower/"),
+    (1, "MatMul"),
+    (1, "w"),
+    (0, "tower_1/"),
+    (1, "MatMul"),
+], "two op scopes"
+assert store_rows == [(0, "tower/"), (1, "w")], (
+    "one entry in the variable store"
+)
 display(SVG(picture("Graph names", graph_rows)))
 SVG(picture("Variable store", store_rows))
 
 # %% [markdown]
 # ## 6. TF2: eager names are labels, sharing is a reference
 #
-# Eager TensorFlow has no graph to keep names unique and no variable store to look up: two
-# variables can carry the same name, and you share a variable by holding the object.
+# Eager TensorFlow has no graph to keep names unique and no variable store to
+# look up: two variables can carry the same name, and you share a variable by
+# holding the object.
 
 # %%
 with tf.name_scope("dense"):
@@ -165,7 +197,9 @@ with tf.name_scope("dense"):
 with tf.name_scope("dense"):
     second = tf.Variable(0.0, name="w")
 
-assert first.name == second.name == "dense/w:0", "eager names are not made unique"
+assert first.name == second.name == "dense/w:0", (
+    "eager names are not made unique"
+)
 assert first is not second, "two different variables"
 
 
@@ -182,26 +216,43 @@ class Dense(tf.Module):
 layer = Dense(3, name="dense")
 shared_twice = [layer(tf.ones([1, 2])), layer(tf.ones([1, 2]))]
 
-assert layer.w.name == "dense/w:0", "tf.Module opens its name scope for its variables"
-assert len(layer.trainable_variables) == 1, "calling twice reuses the one variable it holds"
+assert layer.w.name == "dense/w:0", (
+    "tf.Module opens its name scope for its variables"
+)
+assert len(layer.trainable_variables) == 1, (
+    "calling twice reuses the one variable it holds"
+)
 
 # %% [markdown]
 # ## 7. Keras 3: name versus path
 #
-# Keras 3 layers are named `dense`, `dense_1`, … and each weight has a short `name` and a unique
-# `path` inside its model.
+# Keras 3 layers are named `dense`, `dense_1`, … and each weight has a short
+# `name` and a unique `path` inside its model.
 
 # %%
 import keras
 
-model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3), keras.layers.Dense(1)])
+model = keras.Sequential(
+    [keras.Input((2,)), keras.layers.Dense(3), keras.layers.Dense(1)]
+)
 
-assert [layer.name for layer in model.layers] == ["dense", "dense_1"], "per-class counters"
-assert [w.name for w in model.weights] == ["kernel", "bias", "kernel", "bias"], "short names repeat"
-assert model.weights[2].path == "sequential/dense_1/kernel", "the path tells them apart"
+assert [layer.name for layer in model.layers] == ["dense", "dense_1"], (
+    "per-class counters"
+)
+assert [w.name for w in model.weights] == [
+    "kernel",
+    "bias",
+    "kernel",
+    "bias",
+], "short names repeat"
+assert model.weights[2].path == "sequential/dense_1/kernel", (
+    "the path tells them apart"
+)
 
 # %% [markdown]
 # ## Where next
 #
-# - [The one-minute answer](../index.md) and [two registries](../explanation/two-registries.md).
-# - [The rule index](../reference/rules.md): every rule, each with executed proof.
+# - [The one-minute answer](../index.md) and
+#   [two registries](../explanation/two-registries.md).
+# - [The rule index](../reference/rules.md): every rule, each with executed
+#   proof.
