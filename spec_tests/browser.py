@@ -172,7 +172,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_serve(root: Path = ROOT, timeout: float = 600):
-    """`mkdocs serve --dirty` (as ./dev serve runs it) on a copy of the project, so a test or the
+    """`mkdocs serve --dirty --no-strict` (as ./dev serve runs it) on a copy of the project, so a test or the
     bench can edit pages: yields (base URL, the copy's root).  The copy takes this checkout's
     results file, so only examples with no result are verified before it serves."""
     import tempfile
@@ -192,7 +192,8 @@ def live_serve(root: Path = ROOT, timeout: float = 600):
         port = free_port()
         log = open(Path(tmp) / "serve.log", "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--dev-addr", f"127.0.0.1:{port}", "--livereload"],
+            [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict", "--dev-addr", f"127.0.0.1:{port}",
+             "--livereload"],
             cwd=copy, stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
         base = f"http://127.0.0.1:{port}/"
