@@ -356,6 +356,8 @@ def on_post_build(config):
     for source in sorted(Path(config["docs_dir"]).rglob("*.py")):
         rel = source.relative_to(config["docs_dir"]).with_suffix("")
         target = Path(config["site_dir"]) / rel / f"{source.stem}.ipynb"
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue  # a rebuild under serve: unchanged
         target.parent.mkdir(parents=True, exist_ok=True)
         jupytext.write(jupytext.read(source), target, fmt="ipynb")
 
