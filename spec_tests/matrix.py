@@ -1,6 +1,8 @@
 """The version matrix: every fence in docs/ on the latest patch of each TensorFlow minor.
 
-    python -m spec_tests.matrix [--versions 2.12,2.21] [--missing] [--jobs 2]
+    python -m spec_tests.matrix [--versions 2.12,2.21] [--missing] [--jobs 2] [--out part.json]
+    python -m spec_tests.matrix --merge parts/*.json [--check]
+    python -m spec_tests.matrix --nightly
 
 For each release of ``spec_tests.core.releases.RELEASES`` it makes (or reuses) a venv
 ``.matrix/tf-2.XX`` with uv: that TensorFlow, its Keras, its tf_keras where one was released, and
@@ -9,6 +11,14 @@ there through the core's ``Runner`` (worker processes in that venv, with this ch
 so a fence runs on every release exactly as it runs on the pin.  Outcomes are keyed by fence
 content in ``results/matrix.json``: ``--missing`` runs only fences with no outcome on a release
 (an edited fence, a new page), so editing prose never costs a rerun.
+
+In CI each release is its own job that writes its column to a part file (``--out``); a last job
+merges the parts (``--merge``) and, with ``--check``, fails when the committed results file no
+longer says what the releases do (an edited fence with no outcome, an outcome that changed), when
+a fence failed on the pinned release, or when a fence is not applicable without a reason.
+``--nightly`` runs every fence on the newest ``tf-nightly``, ``keras-nightly`` and
+``tf-keras-nightly`` that install together and writes ``results/nightly.json``, which the page
+"What changes in the next TensorFlow" compares with the pinned release.
 
 A venv is reused while its stamp (the sha256 of its install spec) matches; delete ``.matrix/``
 to start cold.  A failure on an old release is a fact the site shows, not an error of this
@@ -30,7 +40,7 @@ from pathlib import Path
 
 from spec_tests.core.fence import scan_all
 from spec_tests.core.matrix import MatrixResults
-from spec_tests.core.releases import RELEASES
+from spec_tests.core.releases import NIGHTLY, PINNED, RELEASES
 from spec_tests.core.run import Runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +51,12 @@ PYTHON = "3.11"
 WORKER_STACK = ["pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1", "packaging==26.4", "pygments==2.21.0"]
 
 
+NIGHTLY_FILE = ROOT / "results" / "nightly.json"
+
+
 def install_spec(minor: str) -> list[str]:
+    if minor == "nightly":
+        return [*NIGHTLY, *WORKER_STACK]
     release = RELEASES[minor]
     keras = [f"keras=={release.keras}"] if release.keras else []
     tf_keras = [f"tf-keras=={release.tf_keras}"] if release.tf_keras else []
@@ -72,12 +87,14 @@ def ensure_venv(minor: str, log) -> tuple[Path, float, bool]:
     venv = MATRIX_DIR / f"tf-{minor}"
     stamp_file = venv / ".matrix-stamp"
     want = stamp(minor)
-    if (venv / "bin" / "python").exists() and stamp_file.exists() and stamp_file.read_text().strip() == want:
+    fresh = minor == "nightly"  # tomorrow's nightly: never reused
+    if not fresh and (venv / "bin" / "python").exists() and stamp_file.exists() and stamp_file.read_text().strip() == want:
         return venv, time.monotonic() - start, True
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([uv(), "venv", "-q", "--python", base_python(), str(venv)], check=True, stdout=log,
                    stderr=subprocess.STDOUT)
-    subprocess.run([uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *install_spec(minor)],
+    pre = ["--prerelease", "allow"] if fresh else []
+    subprocess.run([uv(), "pip", "install", "-q", *pre, "--python", str(venv / "bin" / "python"), *install_spec(minor)],
                    check=True, stdout=log, stderr=subprocess.STDOUT)
     stamp_file.write_text(want + "\n")
     return venv, time.monotonic() - start, False
@@ -85,8 +102,10 @@ def ensure_venv(minor: str, log) -> tuple[Path, float, bool]:
 
 def versions_in(venv: Path) -> dict:
     code = ("import importlib.metadata as m, json\n"
-            "def v(n):\n    try:\n        return m.version(n)\n    except m.PackageNotFoundError:\n        return None\n"
-            "print(json.dumps({n: v(n) for n in ('tensorflow', 'keras', 'tf_keras')}))")
+            "def v(*names):\n    for n in names:\n        try:\n            return m.version(n)\n"
+            "        except m.PackageNotFoundError:\n            pass\n"
+            "print(json.dumps({'tensorflow': v('tensorflow', 'tf-nightly'), 'keras': v('keras', 'keras-nightly'),"
+            " 'tf_keras': v('tf_keras', 'tf-keras-nightly')}))")
     out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -114,7 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--versions", default=",".join(RELEASES), help="comma-separated minors (default: all)")
     parser.add_argument("--missing", action="store_true", help="only fences with no outcome on a release")
     parser.add_argument("--jobs", type=int, default=2, help="releases run at once (default 2)")
+    parser.add_argument("--out", help="write this run's columns to a part file (CI) instead of the results file")
+    parser.add_argument("--merge", nargs="+", metavar="PART", help="merge part files into the results file")
+    parser.add_argument("--check", action="store_true", help="with --merge: fail if the committed file was stale")
+    parser.add_argument("--nightly", action="store_true", help="the canary: results/nightly.json")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge_parts([Path(p) for p in args.merge], check=args.check)
+    if args.nightly:
+        return nightly()
     minors = [v.strip() for v in args.versions.split(",") if v.strip()]
     if unknown := [v for v in minors if v not in RELEASES]:
         parser.error(f"unknown versions {unknown}; known: {', '.join(RELEASES)}")
@@ -138,23 +165,85 @@ def main(argv: list[str] | None = None) -> int:
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         list(pool.map(one, minors))
+    parts = {minor: {**column, "outcomes": {k: state_of(o) for k, o in column["outcomes"].items()},
+                     "messages": {k: o.message.splitlines()[0][:300] for k, o in column["outcomes"].items()
+                                  if o.status == "failed"}} for minor, column in columns.items()}
+    if args.out:
+        Path(args.out).write_text(json.dumps(parts, indent=1) + "\n")
+        print(f"matrix: {len(columns)} of {len(minors)} releases; wrote {args.out}")
+    else:
+        apply_parts(matrix, parts, fences, time.monotonic() - start)
+        matrix.write()
+        print(f"matrix: {len(columns)} of {len(minors)} releases in {time.monotonic() - start:.0f} s; "
+              "wrote results/matrix.json")
+    return 1 if errors else 0
+
+
+def state_of(outcome) -> str:
+    return outcome.status if outcome.status in ("passed", "failed") else f"n/a: {outcome.message}"
+
+
+def apply_parts(matrix: MatrixResults, parts: dict, fences, seconds: float) -> None:
+    """Each release's new outcomes replace its old ones; fences no page holds any more are dropped."""
     keys = {f.key for f in fences}
-    matrix.fences = {k: v for k, v in matrix.fences.items() if k in keys}  # fences no page holds any more
+    matrix.fences = {k: v for k, v in matrix.fences.items() if k in keys}
     matrix.messages = {k: v for k, v in matrix.messages.items() if k in keys}
-    for minor, column in columns.items():
-        for key, outcome in column.pop("outcomes").items():
-            state = "passed" if outcome.status == "passed" else "failed" if outcome.status == "failed" else f"n/a: {outcome.message}"
+    for minor, column in parts.items():
+        for key, state in column["outcomes"].items():
             matrix.fences.setdefault(key, {})[minor] = state
             matrix.messages.setdefault(key, {}).pop(minor, None)
-            if outcome.status == "failed":
-                matrix.messages[key][minor] = outcome.message.splitlines()[0][:300]
-        matrix.versions[minor] = column
+            if key in column["messages"]:
+                matrix.messages[key][minor] = column["messages"][key]
+        matrix.versions[minor] = {k: v for k, v in column.items() if k not in ("outcomes", "messages")}
     matrix.generated = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    matrix.extra.update(python=PYTHON, total_seconds=round(time.monotonic() - start, 1))
+    matrix.extra.update(python=PYTHON, total_seconds=round(seconds, 1))
+
+
+def merge_parts(paths: list[Path], check: bool) -> int:
+    """CI's last job: the release jobs' part files into results/matrix.json; with check, fail when
+    the committed file was stale or a fence failed on the pinned release or is n/a without reason."""
+    fences = [f for scan in scan_all() for f in scan.fences]
+    matrix = MatrixResults.read()
+    before = {k: dict(v) for k, v in matrix.fences.items()}
+    parts = {}
+    for path in paths:
+        parts.update(json.loads(path.read_text()))
+    apply_parts(matrix, parts, fences, 0.0)
     matrix.write()
-    total = time.monotonic() - start
-    print(f"matrix: {len(columns)} of {len(minors)} releases in {total:.0f} s; wrote results/matrix.json")
-    return 1 if errors else 0
+    problems = [f"{f.where}: no outcome on {', '.join(m for m in RELEASES if m not in matrix.fences.get(f.key, {}))}"
+                for f in matrix.missing(fences)]
+    problems += [f"{f.where}: {matrix.fences[f.key].get(PINNED)} on the pinned release" for f in fences
+                 if matrix.fences.get(f.key, {}).get(PINNED, "passed") != "passed"]
+    problems += [f"{key} on {m}: not applicable without a reason" for key, row in matrix.fences.items()
+                 for m, state in row.items() if state.startswith("n/a") and not state[4:].strip()]
+    if check:
+        changed = sorted(f"{f.where}" for f in fences if before.get(f.key) != matrix.fences.get(f.key))
+        problems += [f"{where}: results/matrix.json did not hold this outcome (commit the merged file)"
+                     for where in changed]
+    for line in problems:
+        print(line)
+    print(f"merged {len(parts)} releases from {len(paths)} files into results/matrix.json; {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def nightly() -> int:
+    """Every fence on the newest nightlies: results/nightly.json (with the exact versions)."""
+    fences = [f for scan in scan_all() for f in scan.fences]
+    start = time.monotonic()
+    column = run_release("nightly", fences, MATRIX_DIR / "logs" / "nightly.log")
+    outcomes = column.pop("outcomes")
+    data = {
+        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "python": PYTHON, "versions": column, "total_seconds": round(time.monotonic() - start, 1),
+        "fences": {k: state_of(o) for k, o in sorted(outcomes.items())},
+        "messages": {k: o.message[:600] for k, o in sorted(outcomes.items()) if o.status == "failed"},
+    }
+    NIGHTLY_FILE.write_text(json.dumps(data, indent=1) + "\n")
+    states = list(data["fences"].values())
+    print(f"nightly: TensorFlow {column['tensorflow']}, Keras {column['keras']}, tf_keras {column['tf_keras']}: "
+          f"{states.count('passed')} passed, {states.count('failed')} failed in {data['total_seconds']:.0f} s; "
+          "wrote results/nightly.json")
+    return 0
 
 
 if __name__ == "__main__":

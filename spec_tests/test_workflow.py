@@ -8,6 +8,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
+MATRIX_WORKFLOW = ROOT / ".github" / "workflows" / "matrix.yml"
 BIN = Path(sys.executable).parent
 TEST_COMMAND = "./dev test"
 
@@ -25,8 +26,28 @@ def lint(path: Path) -> list[str]:
     return problems
 
 
-def test_the_workflow_passes_schema_and_security_lint():
+def test_the_workflows_pass_schema_and_security_lint():
     assert lint(WORKFLOW) == []
+    assert lint(MATRIX_WORKFLOW) == []
+
+
+def test_the_matrix_workflow_runs_one_job_per_release_of_the_one_table():
+    import json
+
+    from spec_tests.core.releases import RELEASES
+
+    flow = yaml.safe_load(MATRIX_WORKFLOW.read_text())
+    jobs = flow["jobs"]
+    listed = subprocess.run([sys.executable, "-m", "spec_tests.core.releases"], capture_output=True, text=True,
+                            cwd=ROOT, check=True).stdout
+    assert json.loads(listed) == list(RELEASES), "the job list is the releases table"
+    assert "python -m spec_tests.core.releases" in jobs["releases"]["steps"][-1]["run"], "read from the table"
+    strategy = jobs["release"]["strategy"]
+    assert strategy["fail-fast"] is False and "fromJSON(needs.releases.outputs.minors)" in strategy["matrix"]["minor"]
+    assert all("timeout-minutes" in job for job in jobs.values()), "every job has a timeout"
+    runs = "\n".join(step.get("run", "") for job in jobs.values() for step in job["steps"])
+    assert "./dev matrix --merge parts/*.json --check" in runs, "the merge fails on a stale results file"
+    assert "./dev matrix --nightly" in runs and flow[True]["schedule"], "the scheduled canary"
 
 
 def test_the_linters_catch_a_bad_workflow(tmp_path):

@@ -35,3 +35,13 @@ PINNED = "2.21"  # pyproject.toml's TensorFlow; spec_tests/test_matrix.py checks
 
 def minor_key(minor: str) -> tuple[int, ...]:
     return tuple(int(p) for p in minor.split("."))
+
+# The canary: tomorrow's TensorFlow and Keras, the newest nightlies that install together (not
+# pinned on purpose; each run records the exact versions it got, in results/nightly.json).
+NIGHTLY = ("tf-nightly", "keras-nightly", "tf-keras-nightly")
+
+
+if __name__ == "__main__":  # the CI workflow's job list: python -m spec_tests.core.releases
+    import json
+
+    print(json.dumps(list(RELEASES)))
