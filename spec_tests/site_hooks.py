@@ -75,6 +75,54 @@ def on_shutdown():
         _kernels.cleanup()
 
 
+NIGHTLY = ROOT / "results" / "nightly.json"  # written by ./dev matrix --nightly
+
+
+def _nightly() -> dict:
+    return json.loads(NIGHTLY.read_text()) if NIGHTLY.exists() else {}
+
+
+def nightly_changes(scan) -> list[tuple]:
+    """(fence, the nightly's failure) for each fence that passes on the pin but not on the nightly."""
+    night = _build.get("nightly") or {}
+    changes = []
+    for fence in scan.fences if scan else []:
+        state = night.get("fences", {}).get(fence.key)
+        pinned = _build["results"].get(fence)
+        if state and state != "passed" and pinned and pinned["status"] == "passed":
+            changes.append((fence, night.get("messages", {}).get(fence.key, state)))
+    return changes
+
+
+def nightly_markdown(page, files, config) -> str:
+    night = _build.get("nightly") or {}
+    if not night:
+        log.warning(f"{page.file.src_uri}: results/nightly.json is missing (run ./dev matrix --nightly)")
+        return ""
+    v = night["versions"]
+    lines = [f"Last canary run: {night['generated'][:10]}, on TensorFlow {v['tensorflow']}, Keras {v['keras']}, "
+             f"tf_keras {v['tf_keras']} (Python {night['python']}).", ""]
+    rows = []
+    for r in rules(files, config):
+        scan = _build["scans"].get(relative(r["path"], _build["root"]))
+        for fence, message in nightly_changes(scan):
+            first = html.escape(message.splitlines()[0] if message else "")
+            rows.append(f"| [{r['title']}]({_link(page, r['uri'])}) <span class=\"rule-id\">{r['rule']}</span> "
+                        f"| line {fence.line} | <code>{first}</code> |")
+    others = []
+    for uri, scan in sorted(_build["scans"].items()):
+        if "/reference/" not in f"/{uri}" and scan.fences and nightly_changes(scan):
+            others.append(uri)
+    if not rows and not others:
+        lines.append("Every example that passes on the pinned release also passes on the nightlies: no rule on "
+                     "this site is about to change.")
+    else:
+        lines += ["| Rule | Example | What the nightly does instead |", "|---|---|---|", *rows]
+        if others:
+            lines += ["", "Other pages with an example that changes: " + ", ".join(f"`{u}`" for u in others) + "."]
+    return "\n".join(lines)
+
+
 def on_pre_build(config):
     """Verify every fence that has no result for its current text; read the version matrix."""
     docs = Path(config["docs_dir"])
@@ -84,7 +132,7 @@ def on_pre_build(config):
     report = verify(list(scans.values()), results, shared_runner(), missing_only=True, progress=True)
     if report.counts["passed"] + report.counts["failed"] + report.counts["n/a"]:
         log.info(f"verified: {report.summary()}")
-    _build.update(scans=scans, results=results, matrix=MatrixResults.read(), root=root)
+    _build.update(scans=scans, results=results, matrix=MatrixResults.read(), root=root, nightly=_nightly())
 
 
 def _scan_of(page):
@@ -208,7 +256,7 @@ def matrix_markdown(page, files, config) -> str:
         return ""
     minors = list(matrix.versions)
     head = "| Rule | " + " | ".join(minors) + " |"
-    lines = [
+    lines = [f"Last matrix run: {matrix.generated[:10]} (Python {matrix.extra.get('python', '3.11')}).", "",
         "| Release | " + " | ".join(minors) + " |", "|---" * (len(minors) + 1) + "|",
         "| TensorFlow | " + " | ".join(matrix.versions[v]["tensorflow"] for v in minors) + " |",
         "| Keras | " + " | ".join(matrix.versions[v]["keras"] for v in minors) + " |",
@@ -306,6 +354,10 @@ def on_page_markdown(markdown, page, config, files):
         table = versions_line(scan, link)
         if not table:
             log.warning(f"{page.file.src_uri}: no row in results/matrix.json (run ./dev matrix)")
+        if changes := nightly_changes(scan):
+            where = "../" * (page.file.src_uri.count("/") - 1) + "next-tensorflow/"
+            table += (f'\n<p class="nightly-note">This rule changes in the next TensorFlow: {len(changes)} of its '
+                      f'examples fail on the nightly build (<a href="{where}">what changes</a>).</p>')
         rule = page.meta["rule"]  # a small tag after the plain title, and the stable anchor #ns-2
         tag = f' <span class="rule-id" id="{rule.lower()}">{rule}</span>'
         markdown = H1.sub(lambda m: m[0] + tag + "\n\n" + badge + "\n" + table + "\n", markdown, count=1)
@@ -319,10 +371,12 @@ def on_page_markdown(markdown, page, config, files):
     def generate(m):  # computed now, never typed
         makers = {
             "cheat-sheet": lambda: computed("spec_tests.generated:cheat_sheet_markdown"),
+            "cheat-sheet-today": lambda: computed("spec_tests.generated:cheat_sheet_today_markdown"),
             "name-tree": lambda: computed("spec_tests.generated:name_tree_markdown"),
             "rule-index": lambda: rule_index_markdown(page, files, config),
             "rule-group": lambda: rule_group_markdown(page, files, config),
             "matrix": lambda: matrix_markdown(page, files, config),
+            "nightly": lambda: nightly_markdown(page, files, config),
         }
         if m["what"] not in makers:
             raise ValueError(f"{page.file.src_uri}: unknown generated block {m['what']!r}")
