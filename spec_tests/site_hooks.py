@@ -265,9 +265,24 @@ def matrix_markdown(page, files, config) -> str:
     ]
     for r in rules(files, config):
         scan = _build["scans"].get(relative(r["path"], _build["root"]))
-        summary = matrix.page_summary(scan.fences if scan else [])
-        cells = " | ".join(state_span(v, summary.get(v, "missing"), show_minor=False) for v in minors)
-        lines.append(f"| [{r['title']}]({_link(page, r['uri'])}) | {cells} |")
+        fences = scan.fences if scan else []
+        # Keras is an axis of its own: a page with examples for both shows both verdicts per release
+        legacy = [f for f in fences if "runner:keras2" in f.options]
+        current = [f for f in fences if "runner:keras2" not in f.options]
+        cells = []
+        for v in minors:
+            parts = []
+            for kind, group in (("Keras", current), ("tf_keras", legacy)):
+                if group:
+                    state = matrix.page_summary(group).get(v, "missing")
+                    version = matrix.versions[v][kind.lower()] or "none"
+                    symbol, words = STATE_TEXT[state]
+                    label = f"TensorFlow {v} with {kind} {version}: {words}"
+                    short = "K2 " if kind == "tf_keras" and current else ""
+                    parts.append(f'<span class="v v-{state}" role="img" aria-label="{label}" '
+                                 f'title="{label}">{short}{symbol}</span>')
+            cells.append(" ".join(parts))
+        lines.append(f"| [{r['title']}]({_link(page, r['uri'])}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
