@@ -41,6 +41,12 @@ def _tensorflow_imported():
     import_tensorflow()
     import keras  # noqa: F401
 
+    from spec_tests.core.fence import render
+
+    # the renderer's modules too: the scan watches the classes it imports, and a renderer cached during
+    # a pytester run would hold classes that run's end drops from sys.modules
+    render(f"# Warm-up\n\n{F}python\nx = 1\n{F}\n\n`#!python x`\n")
+
 
 class Project:
     """A scratch project: the plugin (conftest.py), the site's mkdocs.yml, pages in docs/."""
@@ -61,8 +67,8 @@ class Project:
             path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
         return path
 
-    def run(self, *args):
-        return self.pytester.runpytest_inprocess("-p", "no:cacheprovider", "docs", *args)
+    def run(self, *args, where="docs"):
+        return self.pytester.runpytest_inprocess("-p", "no:cacheprovider", where, *args)
 
     def results(self) -> dict:
         path = self.root / ".results" / "fences.json"
@@ -760,3 +766,334 @@ def test_real_claims_of_every_kind_pass(run_page):
             assert t.shape.rank == 1, "suppress of another error"
         '''))
     result.assert_outcomes(passed=1)
+
+
+# =========================================================================== 4. state that leaks
+LEAKS = [  # (code that changes a setting and claims it, a claim that the setting is back, what is named)
+    pytest.param('import keras\nkeras.backend.set_floatx("float64")\nassert keras.backend.floatx() == "float64", "x"',
+                 'import keras\nassert keras.backend.floatx() == "float32", "x"',
+                 "keras floatx left as 'float64' (was 'float32')", id="floatx"),
+    pytest.param('import keras\nkeras.backend.set_image_data_format("channels_first")\n'
+                 'assert keras.backend.image_data_format() == "channels_first", "x"',
+                 'import keras\nassert keras.backend.image_data_format() == "channels_last", "x"',
+                 "keras image_data_format left as 'channels_first' (was 'channels_last')", id="image_data_format"),
+    pytest.param('import keras\nkeras.backend.set_epsilon(1e-3)\nassert keras.backend.epsilon() == 1e-3, "x"',
+                 'import keras\nassert keras.backend.epsilon() == 1e-7, "x"',
+                 "keras epsilon left as 0.001 (was 1e-07)", id="epsilon"),
+    pytest.param('import keras\nkeras.mixed_precision.set_global_policy("mixed_float16")\n'
+                 'assert keras.mixed_precision.global_policy().name == "mixed_float16", "x"',
+                 'import keras\nassert keras.mixed_precision.global_policy().name == "float32", "x"',
+                 "keras dtype policy left as 'mixed_float16' (was 'float32')", id="dtype-policy"),
+    pytest.param('tf.compat.v1.disable_resource_variables()\n'
+                 'assert tf.compat.v1.resource_variables_enabled() is False, "x"',
+                 'assert tf.compat.v1.resource_variables_enabled() is True, "x"',
+                 "resource variables left as False (was True)", id="resource-variables"),
+    pytest.param('tf.compat.v1.disable_tensor_equality()\nassert tf.Tensor._USE_EQUALITY is False, "x"',
+                 'assert tf.Tensor._USE_EQUALITY is True, "x"',
+                 "tensor equality left as False (was True)", id="tensor-equality"),
+    pytest.param('from tensorflow.python.framework import config\ntf.config.experimental.enable_op_determinism()\n'
+                 'assert config.is_op_determinism_enabled() is True, "x"',
+                 'from tensorflow.python.framework import config\nassert config.is_op_determinism_enabled() is False, "x"',
+                 "op determinism left as True (was False)", id="op-determinism"),
+    pytest.param('tf.config.run_functions_eagerly(True)\nassert tf.config.functions_run_eagerly() is True, "x"',
+                 'assert tf.config.functions_run_eagerly() is False, "x"',
+                 "tf.config.run_functions_eagerly left as True (was False)", id="run-functions-eagerly"),
+    pytest.param('tf.compat.v1.disable_control_flow_v2()\n'
+                 'assert tf.compat.v1.control_flow_v2_enabled() is False, "x"',
+                 'assert tf.compat.v1.control_flow_v2_enabled() is True, "x"',
+                 "control flow v2 left as False (was True)", id="control-flow-v2"),
+    pytest.param('tf.config.set_soft_device_placement(False)\n'
+                 'assert tf.config.get_soft_device_placement() is False, "x"',
+                 'assert tf.config.get_soft_device_placement() is True, "x"',
+                 "soft device placement left as False (was True)", id="soft-device-placement"),
+    pytest.param('tf.get_logger().setLevel("ERROR")\nassert tf.get_logger().level == 40, "x"',
+                 'assert tf.get_logger().level != 40, "x"', "TensorFlow logger level left as 40", id="logger-level"),
+    pytest.param('import os\nos.environ["SCOPES_PROBE"] = "1"\nassert tf.constant(1).dtype == tf.int32, "x"',
+                 'import os\nassert os.environ.get("SCOPES_PROBE") is None, "x"',
+                 "os.environ changed (SCOPES_PROBE)", id="os-environ"),
+    pytest.param('import os\nos.chdir("docs")\nassert tf.constant(1).dtype == tf.int32, "x"',
+                 'import os\nassert not os.getcwd().endswith("docs"), "x"',
+                 "working directory left as", id="working-directory"),
+    pytest.param('import sys\nsys.path.append("/nowhere")\nassert tf.constant(1).dtype == tf.int32, "x"',
+                 'import sys\nassert "/nowhere" not in sys.path, "x"', "sys.path changed", id="sys-path"),
+    pytest.param('import numpy as np\nnp.set_printoptions(precision=3)\nassert str(tf.constant(1 / 3).numpy()) == '
+                 '"0.33333334", "x"', 'import numpy as np\nassert np.get_printoptions()["precision"] == 8, "x"',
+                 "NumPy print options left as", id="numpy-print-options"),
+    pytest.param('import numpy as np\nnp.seterr(all="raise")\nassert tf.constant(1).dtype == tf.int32, "x"',
+                 'import numpy as np\nassert np.geterr()["divide"] == "warn", "x"',
+                 "NumPy floating-point errors left as", id="numpy-errors"),
+]
+
+
+@pytest.mark.parametrize(("leaky", "clean", "leaked"), LEAKS)
+def test_a_fence_that_leaves_a_setting_changed_fails_naming_it_and_the_next_fence_is_clean(run_page, leaky, clean,
+                                                                                        leaked):
+    page = "# Page\n\n" + fence("import tensorflow as tf\n" + leaky) + "\n" + fence("import tensorflow as tf\n" + clean)
+    result = run_page(page)
+    fails_with(result, "docs/page.md:4: the fence leaked ", leaked, passed=1)
+
+
+RELIES = "import keras\nassert keras.backend.image_data_format() == \"channels_first\", \"left by the fence before\"\n"
+
+
+def test_a_fence_that_relies_on_state_another_left_fails_after_it_and_alone(project):
+    page = "# Page\n\n" + fence(
+        'import keras\nkeras.backend.set_image_data_format("channels_first")\n'
+        'assert keras.backend.image_data_format() == "channels_first", "set here"') + "\n" + fence(RELIES)
+    project.write(page)
+    fails_with(project.run(), "docs/page.md:4: the fence leaked ", f"docs/page.md:{line_of(page, 'left by')}: ",
+               "AssertionError: left by the fence before", failed=2)
+    alone = project.run(where=f"docs/page.md::line:{line_of(page, 'left by') - 1}")
+    fails_with(alone, f"docs/page.md:{line_of(page, 'left by')}: AssertionError: left by the fence before")
+
+
+def test_random_state_a_fence_seeded_is_not_seen_by_the_next_fence(run_page):
+    import random
+
+    import numpy as np
+    import tensorflow as tf
+
+    tf.random.set_seed(7)
+    tf_value = float(tf.random.uniform([]))
+    tf.random.set_seed(None)
+    page = "# Page\n\n" + fence('''
+        import random
+        import numpy as np
+        import tensorflow as tf
+        random.seed(7)
+        np.random.seed(7)
+        tf.random.set_seed(7)
+        assert tf.random.uniform([]).dtype == tf.float32, "seeded"
+        ''') + "".join("\n" + fence(f"import random\nimport numpy as np\nimport tensorflow as tf\n{claim}") for claim in [
+        f'assert random.randrange(10**9) == {random.Random(7).randrange(10**9)}, "Python seeded before"',
+        f'assert np.random.randint(10**9) == {np.random.RandomState(7).randint(10**9)}, "NumPy seeded before"',
+        f'assert float(tf.random.uniform([])) == {tf_value!r}, "TensorFlow seeded before"'])
+    result = run_page(page)
+    fails_with(result, "AssertionError: Python seeded before", "AssertionError: NumPy seeded before",
+               "AssertionError: TensorFlow seeded before", failed=3, passed=1)
+
+
+UNTRACKED = [  # (leaky, relies on it, undo in this process) -- settings run.py's state table does not hold
+    pytest.param("tf.compat.v1.disable_v2_tensorshape()",
+                 'assert type(tf.TensorShape([2])[0]).__name__ == "Dimension", "x"',
+                 "tf.compat.v1.enable_v2_tensorshape()", id="v2-tensorshape"),
+    pytest.param("tf.config.experimental.enable_tensor_float_32_execution(False)",
+                 'assert tf.config.experimental.tensor_float_32_execution_enabled() is False, "x"',
+                 "tf.config.experimental.enable_tensor_float_32_execution(True)", id="tensor-float-32"),
+    pytest.param("tf.debugging.disable_traceback_filtering()",
+                 'assert tf.debugging.is_traceback_filtering_enabled() is False, "x"',
+                 "tf.debugging.enable_traceback_filtering()", id="tf-traceback-filtering"),
+    pytest.param("import keras\nkeras.config.set_max_epochs(1)",
+                 'import keras\nassert keras.config.max_epochs() == 1, "x"',
+                 "import keras\nkeras.config.set_max_epochs(None)", id="keras-max-epochs"),
+    pytest.param("tf.random.set_global_generator(tf.random.Generator.from_seed(1))",
+                 'g = tf.random.Generator.from_seed(1)\n'
+                 'assert float(tf.random.get_global_generator().normal([])) == float(g.normal([])), "x"',
+                 "tf.random.set_global_generator(tf.random.Generator.from_non_deterministic_state())",
+                 id="global-random-generator"),
+    pytest.param("import keras\n\n\n@keras.saving.register_keras_serializable(package='probe')\n"
+                 "class Probe(keras.layers.Layer):\n    pass",
+                 'import keras\nassert "probe>Probe" in keras.saving.get_custom_objects(), "x"',
+                 'import keras\nkeras.saving.get_custom_objects().pop("probe>Probe", None)', id="keras-custom-objects"),
+    pytest.param("tf.probe_value = 4", 'assert tf.probe_value == 4, "x"', "del tf.probe_value",
+                 id="attribute-set-on-tensorflow"),
+    pytest.param("import builtins\nbuiltins.probe_tf = tf", 'assert probe_tf.constant(1).dtype == tf.int32, "x"',
+                 "import builtins\ndel builtins.probe_tf", id="builtins"),
+    pytest.param("import sys\nimport types\nsys.modules['probe_module'] = types.ModuleType('probe_module')",
+                 'import probe_module\nassert probe_module.__name__ == "probe_module", "x"',
+                 "import sys\nsys.modules.pop('probe_module', None)", id="sys-modules"),
+    pytest.param("import logging\nlogging.getLogger().setLevel(logging.DEBUG)",
+                 'import logging\nassert logging.getLogger().level == logging.DEBUG, "x"',
+                 "import logging\nlogging.getLogger().setLevel(logging.WARNING)", id="logging-root-level"),
+    pytest.param("import decimal\ndecimal.getcontext().prec = 5",
+                 'import decimal\nassert decimal.getcontext().prec == 5, "x"',
+                 "import decimal\ndecimal.getcontext().prec = 28", id="decimal-context"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "run.py's state table does not hold these settings: a fence that changes one passes, and a later fence "
+    "that relies on it passes in page order and fails alone. Fix in run.py (_entries / _state_table): add "
+    "entries for tf.compat.v1 v2 tensorshape (tf.compat.v1.dimension_value / tensor_shape._TENSORSHAPE_V2_"
+    "OVERRIDE), TensorFloat-32, TensorFlow's traceback filtering, keras.config.max_epochs, the "
+    "global tf.random generator (reset it in reset_process), Keras' registered custom objects (a copy of "
+    "keras.saving.get_custom_objects()), new attributes on the tensorflow/keras/tf_keras modules (their "
+    "dir()), builtins (dir(builtins)), sys.modules (its keys, minus modules the fence imported from disk), "
+    "the root logger's level and decimal's context"))
+@pytest.mark.parametrize(("leaky", "relies", "undo"), UNTRACKED)
+def test_a_setting_the_state_table_misses_is_caught_too(run_page, leaky, relies, undo):
+    import tensorflow as tf
+
+    page = "# Page\n\n" + fence(f"import tensorflow as tf\n{leaky}\nassert tf.constant(1).dtype == tf.int32, "
+                                '"a claim"') + "\n" + fence(f"import tensorflow as tf\n{relies}")
+    try:
+        result = run_page(page)
+    finally:
+        exec(undo, {"tf": tf})  # this process must not keep what the fence left
+    fails_with(result, "docs/page.md:4: the fence leaked ", failed=2)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "run.py does not notice tf.experimental.numpy.experimental_enable_numpy_behavior(): every later fence "
+    "in the process gets NumPy type promotion and NumPy methods on tensors (.T, .reshape). It cannot be "
+    "undone, so the fix in run.py is to fail the fence (read ops.is_auto_dtype_conversion_enabled() / "
+    "np_math_ops' enabled flag in the state table) and restart the process that ran it (as for a fence "
+    "whose eager mode cannot be restored). Run here in the Keras 2 child, which dies with the inner session"))
+def test_numpy_behaviour_left_on_is_caught(run_page):
+    page = "# Page\n\n" + fence(
+        "import tensorflow as tf\ntf.experimental.numpy.experimental_enable_numpy_behavior()\n"
+        'assert tf.constant([[1, 2]]).T.shape == (2, 1), "transposed"', "{ .python runner:keras2 }") + "\n" + fence(
+        'import tensorflow as tf\nassert tf.constant([[1, 2]]).T.shape == (2, 1), "relies on it"',
+        "{ .python runner:keras2 }")
+    fails_with(run_page(page), "docs/page.md:4: the fence leaked ", failed=2)
+
+
+# =========================================================================== 5. results that describe other text
+def _verdict(project, name="page.md"):
+    from spec_tests.core.fence import scan
+    from spec_tests.core.results import Results, verdict
+
+    return verdict(scan(project.root / "docs" / name, project.root), Results(project.root / ".results" / "fences.json"))
+
+
+GOOD = 'import tensorflow as tf\nassert tf.constant(1).dtype == tf.int32, "int32"'
+
+
+def test_a_page_edited_after_collection_gets_no_verified_result(project):
+    page = "# Page\n\n" + fence(GOOD) + "\n" + fence(GOOD.replace('"int32"', '"as saved later"'))
+    project.write(page.replace("as saved later", "as collected"))  # the text that runs
+    project.pytester.makeconftest(textwrap.dedent(f'''
+        from pathlib import Path
+
+        pytest_plugins = ["spec_tests.plugin"]
+
+
+        def pytest_collection_finish(session):
+            """The author saves the page while the run goes on."""
+            Path("docs/page.md").write_text({page!r})
+        '''))
+    project.run().assert_outcomes(passed=2)
+    assert sorted(e["at"] for e in project.results().values()) == [4, 9], "both results, as collected"
+    result = _verdict(project)
+    assert result.state == "unverified", result
+    assert result.detail == f"no result for docs/page.md:{line_of(page, 'as saved later') - 1}", result
+
+
+def test_results_are_keyed_by_what_runs_not_where_it_is(project):
+    page = "# Page\n\n" + fence(GOOD)
+    project.write(page)
+    project.run().assert_outcomes(passed=1)
+    assert _verdict(project).state == "verified"
+    project.write("# Page\n\nProse added above the example moves it down.\n\n" + fence(GOOD, "{ .python title=\"T\" }"))
+    assert _verdict(project).state == "verified", "moving a fence or giving it a title keeps its result"
+    project.write(page.replace("int32,", "int32 ,"))
+    assert _verdict(project).state == "unverified", "an edited fence has no result until it runs"
+    project.write(page.replace("{ .python }", "{ .python fixture:graph }"))
+    assert _verdict(project).state == "unverified", "the same code with another fixture is another example"
+
+
+def test_a_failing_fence_the_site_shows_fails_the_run_and_the_page_verdict(project):
+    page = "# Page\n\n" + fence(GOOD) + "\n<details markdown>\n<summary>More</summary>\n\n> " + fence(
+        WRONG.format("hidden in details")).replace("\n", "\n> ").rstrip("> ") + "\n</details>\n"
+    project.write(page)
+    fails_with(project.run(), f"docs/page.md:{line_of(page, 'hidden in')}: AssertionError: hidden in details",
+               passed=1)
+    result = _verdict(project)
+    assert result.state == "failed" and "AssertionError: hidden in details" in result.failures[0], result
+
+
+def test_not_applicable_on_the_pinned_release_fails_the_page_verdict(project, not_applicable_here):
+    project.write(NOT_APPLICABLE_PAGE)
+    project.run().assert_outcomes(failed=1)
+    result = _verdict(project)
+    assert result.state == "failed", result
+    assert result.failures == ["docs/page.md:2: not applicable on the pinned release: pretends to need Keras 4"]
+
+
+# =========================================================================== 6. pages in any folder
+@pytest.mark.parametrize("folder", ["build", "venv", "dist", "node_modules", ".hidden", "_build", "site",
+                                    "CVS", "x.egg", "{arch}", "a/b/c/build"])
+def test_a_page_in_a_folder_pytest_would_skip_is_collected(run_page, folder):
+    page = "# Page\n\n" + fence(">>> 1 + 1\n3", "pycon") + "\n" + fence(WRONG.format(f"in {folder}"))
+    result = run_page(page, f"{folder}/page.md")
+    fails_with(result, f"docs/{folder}/page.md:3: a `pycon` block",
+               f"docs/{folder}/page.md:{line_of(page, 'assert')}: AssertionError: in {folder}", failed=2)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "plugin.py: pytest loads a conftest.py found under docs/ as a plugin, and its hooks can rewrite every "
+    "report (a hookwrapper on pytest_runtest_makereport setting outcome='passed'), so a failing page, and the "
+    "problem item for the conftest.py itself, report as passed. Fix in plugin.py: in pytest_configure (before "
+    "collection loads it), refuse to run when any docs/**/conftest.py exists (pytest.UsageError naming it)"))
+def test_a_conftest_dropped_into_docs_cannot_silence_the_run(project):
+    project.write("# Page\n\n" + fence(WRONG.format("silenced")))
+    project.write(textwrap.dedent('''
+        import pytest
+
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_makereport(item, call):
+            outcome = yield
+            outcome.get_result().outcome = "passed"
+        '''), "conftest.py")
+    result = project.run()
+    assert result.ret != pytest.ExitCode.OK and "docs/conftest.py" in result.stdout.str() + result.stderr.str()
+
+
+# =========================================================================== 7. options and files that weaken the rules
+@pytest.mark.parametrize(("option", "named"), [
+    ("continuation", "unknown fence option `continuation`"),
+    ("retry:3", "unknown fence option `retry:3`"),
+    ("retry=3", "unknown fence option `retry`"),
+    ("reruns=2", "unknown fence option `reruns`"),
+    ("flaky", "unknown fence option `flaky`"),
+    ("fixture:GRAPH", "unknown fence option `fixture:GRAPH`"),
+    ("runner:keras3", "unknown fence option `runner:keras3`"),
+    ("data-skip=1", "unknown fence option `data-skip`"),
+])
+def test_an_unknown_or_weakening_option_fails_with_file_line(run_page, option, named):
+    result = run_page("# Page\n\n" + fence(GOOD, f"{{ .python {option} }}"))
+    fails_with(result, "docs/page.md:3: ", named, "a fence takes only `fixture:graph`", passed=1)
+
+
+def test_continuation_is_refused_with_the_reason(run_page):
+    result = run_page("# Page\n\n" + fence(GOOD, "{ .python continuation }"))
+    fails_with(result, "docs/page.md:3: ", "(`continuation` is not allowed: each fence runs on its own)", passed=1)
+
+
+def test_a_notest_fence_with_asserts_is_labelled_not_run_on_the_page(project):
+    path = project.write("# Page\n\n" + fence('# not run: needs a GPU\nassert gpu.name == "GPU:0", "a GPU"',
+                                              "{ .python notest }"))
+    from spec_tests.core.fence import scan
+    from spec_tests.site_hooks import _decorate_fences
+
+    decorated = _decorate_fences(path.read_text(), scan(path, project.root), 0)
+    assert '{ .python notest title="Not run: needs a GPU" }' in decorated, decorated
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "site_hooks.py labels a notest fence only when its opening line has no title=: "
+    "``` { .python notest title=\"Example\" } shows asserts under the title 'Example' with no 'Not run' "
+    "label. Fix in _decorate_fences: for notest, replace (or prefix) the title with 'Not run: <reason>'; "
+    "or refuse title= on notest fences in fence.rule_problems"))
+def test_a_notest_fence_with_a_title_is_still_labelled_not_run(project):
+    path = project.write("# Page\n\n" + fence('# not run: needs a GPU\nassert gpu.name == "GPU:0", "a GPU"',
+                                              '{ .python notest title="Example" }'))
+    from spec_tests.core.fence import scan
+    from spec_tests.site_hooks import _decorate_fences
+
+    decorated = _decorate_fences(path.read_text(), scan(path, project.root), 0)
+    assert "Not run: needs a GPU" in decorated, decorated
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("tutorial/extra.ipynb", '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+     "a .ipynb file in docs/ is published as it is, its code never run"),
+    ("page.html", "<pre><code>assert 1 == 2</code></pre>", "a .html file in docs/ is published as it is"),
+    ("page.htm", "<pre><code>assert 1 == 2</code></pre>", "a .htm file in docs/ is published as it is"),
+    ("PAGE.HTML", "<pre><code>assert 1 == 2</code></pre>", "a .HTML file in docs/ is published as it is"),
+    ("helper.py", "x = 1\nassert x == 1\n", "a .py file in docs/ must be a jupytext percent-format notebook"),
+])
+def test_a_file_that_would_be_published_unrun_fails(run_page, name, content, message):
+    result = run_page(content, name)
+    fails_with(result, f"docs/{name}:1: ", message)
