@@ -1,88 +1,233 @@
-"""The mutation tester (spec_tests/mutate.py), shown on small pages: a real claim kills its
-mutants, a claim that cannot fail lets them survive (named by file and line, exit code 1)."""
+"""Mutation testing (spec_tests/mutate.py), shown on small pages: real claims kill their
+mutants; a claim a mutant survives, an assert that never ran, a fence whose claims pass with
+TensorFlow replaced by stand-ins, a fence with nothing to mutate: each is named with its file and
+line, and the exit code is 1.  The kinds of mutant (literals, dtypes, flipped comparisons,
+`is`/`is not`, exception types, match= fragments) are shown on the mutant makers themselves."""
 
+from __future__ import annotations
+
+import ast
 import textwrap
 
+import pytest
+
 from spec_tests import mutate
+from spec_tests.core.fence import Fence
+from spec_tests.core.mutants import assert_mutants, rerun_mutants
 
-FENCE = "```"
-
-
-def run(tmp_path, capsys, markdown, *options):
-    page = tmp_path / "page.md"
-    page.write_text(textwrap.dedent(markdown))
-    code = mutate.main([str(page), *options])
-    return code, capsys.readouterr().out, page
+F = "```"
 
 
-def test_a_real_claim_kills_every_mutant(tmp_path, capsys):
-    code, out, _ = run(tmp_path, capsys, f"""
+@pytest.fixture
+def mutate_page(tmp_path, capsys):
+    """Write a page (or a notebook), run `python -m spec_tests.mutate` on it: (exit code, output, path)."""
+
+    def run(text: str, name: str = "page.md"):
+        page = tmp_path / name
+        page.write_text(textwrap.dedent(text).lstrip("\n"))
+        code = mutate.main([str(page)])
+        return code, capsys.readouterr().out, page
+
+    return run
+
+
+def score(out: str) -> str:
+    return out.split("mutants killed/total = ", 1)[1].split(",", 1)[0]
+
+
+# --------------------------------------------------------------------------- the kinds of mutant
+def mutants_of(test: str) -> list[str]:
+    return [description for description, _ in assert_mutants(ast.parse(test, mode="eval").body)]
+
+
+def test_an_assert_is_mutated_in_its_literals_dtypes_and_comparisons():
+    assert mutants_of('x.dtype == tf.float64') == ["tf.float64 -> tf.float32", "Eq -> NotEq (flipped)"]
+    assert mutants_of('x.dtype is tf.float64') == ["tf.float64 -> tf.float32", "Is -> IsNot (flipped)"]
+    assert mutants_of('x is not None') == ["None -> False", "IsNot -> Is (flipped)"]
+    assert mutants_of('name == "a:0"') == ["'a:0' -> 'a:0_mut'", "Eq -> NotEq (flipped)"]
+    assert mutants_of('0 < n <= 2') == ["0 -> 1", "2 -> 3", "Lt -> GtE (flipped)", "LtE -> Gt (flipped)"]
+
+
+def test_a_raises_is_mutated_by_reruns_in_its_exception_type_and_match_fragment():
+    source = 'import pytest\nwith pytest.raises(ValueError, match="positive integer"):\n    f()\n'
+    fence = Fence("page.md", 1, "python", (), source)
+    assert [d for d, _ in rerun_mutants(fence, source)] == [
+        "2: ValueError -> TypeError", "2: 'positive integer' -> 'positive integerXYZ'"]
+
+
+def test_an_assert_with_side_effects_is_mutated_by_reruns_in_literals_dtypes_and_comparisons():
+    source = 'assert tf.Variable(2.0, name="w").name == "w:0"\nassert tf.Variable(2.0).dtype is tf.float32\n'
+    fence = Fence("page.md", 1, "python", (), source)
+    assert [d for d, _ in rerun_mutants(fence, source)] == [
+        "1: 'w:0' -> \"w:0_mut\"", "1: tf.Variable(2.0, name='w').name == 'w:0' -> "
+        "(tf.Variable(2.0, name='w').name != 'w:0')",
+        "2: tf.float32 -> (tf.float64)", "2: tf.Variable(2.0).dtype is tf.float32 -> "
+        "(tf.Variable(2.0).dtype is not tf.float32)"]
+
+
+# --------------------------------------------------------------------------- whole pages
+def test_real_claims_kill_every_mutant_here_and_in_the_keras2_child(mutate_page):
+    code, out, _ = mutate_page(f"""
         # Real
 
-        {FENCE} {{ .python }}
-        name, count = "layer2_1/Add:0", 2
-        assert (name, count) == ("layer2_1/Add:0", 2), "the name and the count"
-        assert (count > 1) is True, "more than one"
-        {FENCE}
+        {F} {{ .python }}
+        import pytest
+        import tensorflow as tf
+
+        x = tf.constant(1.0, dtype=tf.float64)
+        assert x.dtype == tf.float64, "float64"
+        assert x.dtype is tf.float64, "the same DType object"
+        assert x.shape.rank == 0, "a scalar"
+        with pytest.raises(ValueError, match="positive integer"):
+            tf.keras.layers.Dense(-1)
+        {F}
+
+        {F} {{ .python }}
+        import tensorflow as tf
+
+        assert tf.Variable(2.0, name="w").name == "w:0", "a side effect: mutated by reruns"
+        {F}
+
+        {F} {{ .python runner:keras2 }}
+        import tf_keras
+
+        assert tf_keras.layers.Dense(1).name == "dense", "Keras 2, mutated in the child"
+        {F}
         """)
-    assert "page.md: 1 fences, 4 mutants, 4 killed, 0 survived" in out, out
-    assert "killed/total = 4/4 = 100.0%" in out, out
+    assert score(out) == "12/12 = 100.0%", out
+    assert "mutation: 3 fences" in out and "survived" not in out, out
     assert code == 0, out
 
 
-def test_a_claim_that_cannot_fail_is_reported_with_file_and_line(tmp_path, capsys):
-    code, out, page = run(tmp_path, capsys, f"""
-        # Always true
+def test_a_claim_a_mutant_survives_is_named_with_file_and_line(mutate_page):
+    code, out, page = mutate_page(f"""
+        # Survivor
 
-        {FENCE} {{ .python }}
-        x = 1
-        assert x == 1 or True, "the message is never mutated"
-        {FENCE}
+        {F} {{ .python }}
+        import tensorflow as tf
+
+        dtype = tf.constant(1).dtype
+        assert dtype in (tf.int32, tf.int64), "either integer"
+        {F}
         """)
-    assert f"{page}:6: 1 -> 2\n" in out, out
-    assert f"{page}:6: True -> False\n" in out, out
-    assert "_mut" not in out, "the assert message is not mutated"
-    assert "killed/total = 0/2 = 0.0%" in out, out
+    assert f"survived: {page}:7: tf.int64 -> tf.int32" in out, out
+    assert score(out) == "2/3 = 66.7%", out
     assert code == 1, out
 
 
-def test_pytest_raises_type_and_match_fragment_are_mutated_and_killed(tmp_path, capsys):
-    code, out, page = run(tmp_path, capsys, f"""
-        # Raises
+def test_a_class_body_assert_is_rerun_so_a_name_error_kills_no_mutant(mutate_page):
+    code, out, page = mutate_page(f"""
+        # Class body
 
-        {FENCE} {{ .python }}
-        import pytest
-        with pytest.raises(ValueError, match="bad value"):
-            raise ValueError("a bad value")
-        {FENCE}
-        """)
-    assert "1 fences, 2 mutants, 2 killed, 0 survived" in out, out
-    assert code == 0, out
-    _, listed, _ = run(tmp_path, capsys, page.read_text(), "--list")
-    assert f'{page}:6: ValueError -> TypeError\n{page}:6: "bad value" -> "bad valueXYZ"\n' in listed, listed
-
-
-def test_weak_claims_are_noted_broken_fences_are_not_mutated_keras2_mutants_run_in_a_child(tmp_path, capsys):
-    code, out, page = run(tmp_path, capsys, f"""
-        # Weak, broken, Keras 2
-
-        {FENCE} {{ .python }}
-        assert "a" != "b", "different"
-        assert not any(s == "x" for s in ["y"]), "no x"
-        {FENCE}
-
-        {FENCE} {{ .python }}
-        assert 1 == 2, "a wrong claim"
-        {FENCE}
-
-        {FENCE} {{ .python runner:keras2 }}
+        {F} {{ .python }}
         import tensorflow as tf
-        assert tf.keras.__name__.startswith("tf_keras"), "Keras 2 in the child"
-        assert 1 == 1, "a claim to mutate"
-        {FENCE}
+
+
+        class Probe:
+            dtype = tf.constant(1).dtype
+            assert dtype in (tf.int32, tf.int32), "int32"
+        {F}
         """)
-    assert f'{page}:5: "b" -> "b_mut"  (compared with !=)\n' in out, out
-    assert f'{page}:6: "x" -> "x_mut"  (under `not`)\n' in out, out
-    assert f"{page}:9: fails unmutated: AssertionError: a wrong claim" in out, out
-    assert "page.md: 3 fences, 5 mutants, 2 killed, 3 survived" in out, out
+    assert f"survived: {page}:9: tf.int32 -> (tf.int64)" in out, out
+    assert code == 1, out
+
+
+def test_an_assert_that_never_ran_is_reported(mutate_page):
+    code, out, page = mutate_page(f"""
+        # Unreached
+
+        {F} {{ .python }}
+        import tensorflow as tf
+
+        x = tf.constant(1)
+        assert x.dtype == tf.int32, "int32"
+        for v in []:
+            assert v.dtype == tf.float32, "a loop over nothing"
+        for v in x.shape:
+            assert v.name.startswith("d"), "no mutant of its own, but it must run"
+        {F}
+        """)
+    assert f"{page}:9: this assert never ran, so its 2 mutants were never tried" in out, out
+    assert f"{page}:11: this assert never ran" in out, out
+    assert code == 1, out
+
+
+def test_a_claim_that_passes_with_tensorflow_replaced_by_stand_ins_is_reported(mutate_page):
+    code, out, page = mutate_page(f"""
+        # Not about TensorFlow
+
+        {F} {{ .python }}
+        import tensorflow as tf
+
+        size = int(tf.size(tf.constant([1, 2])))  # stand-ins let this line run on
+        label = "two"
+        assert label == "two", "a Python value, computed without TensorFlow"
+        {F}
+
+        {F} {{ .python }}
+        import tensorflow as tf
+
+        assert tf.constant(1).dtype != tf.constant(1.0).dtype, "a claim about TensorFlow, with !="
+        assert len(tf.constant([1, 2]).shape) == 1, "rank 1"
+        {F}
+        """)
+    assert out.count("replaced by stand-ins") == 1, out
+    assert (f"{page}:4: passes with TensorFlow, Keras and tf_keras replaced by stand-ins: its claims are not "
+            "about TensorFlow") in out, out
+    assert code == 1, out
+
+
+def test_a_fence_with_nothing_to_mutate_is_reported(mutate_page):
+    code, out, page = mutate_page(f"""
+        {F} {{ .python }}
+        import tensorflow as tf
+
+        assert tf.executing_eagerly(), "eager"
+        {F}
+        """)
+    assert f"{page}:2: nothing to mutate: no literal compared, no pytest.raises" in out, out
+    assert code == 1, out
+
+
+def test_a_claim_that_cannot_fail_fails_before_any_mutant(mutate_page):
+    code, out, page = mutate_page(f"""
+        {F} {{ .python }}
+        import tensorflow as tf
+
+        x = tf.constant(1)
+        assert x.dtype == tf.int32 or True, "always"
+        {F}
+        """)
+    assert f"{page}:2: fails unmutated (in reverse order): {page}:5: a claim that cannot fail: `or` with `True`" in out
+    assert code == 1, out
+
+
+NOTEBOOK = """\
+    # ---
+    # jupyter:
+    #   jupytext:
+    #     formats: py:percent
+    #     text_representation:
+    #       extension: .py
+    #       format_name: percent
+    # ---
+
+    # %%
+    import tensorflow as tf
+
+    # %%
+    x = tf.constant(1)
+    assert x.dtype == tf.int32, "int32"
+    """
+
+
+def test_the_notebook_is_mutated_too(mutate_page):
+    code, out, _ = mutate_page(NOTEBOOK, "nb.py")
+    assert score(out) == "2/2 = 100.0%", out
+    assert code == 0, out
+
+
+def test_a_notebook_cell_whose_claim_cannot_fail_is_reported(mutate_page):
+    code, out, page = mutate_page(NOTEBOOK.replace('tf.int32, "int32"', 'tf.float32 or True, "always"'), "nb.py")
+    assert f"{page}:15: a claim that cannot fail: `or` with `True`" in out, out
     assert code == 1, out
