@@ -48,7 +48,9 @@ MATRIX_DIR = ROOT / ".matrix"
 PYTHON = "3.11"
 # What a fence run needs besides TensorFlow and Keras: pytest (assert rewriting, pytest.raises in
 # fences) at the lock's versions (test_matrix.py checks them against requirements.lock).
-WORKER_STACK = ["pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1", "packaging==26.4", "pygments==2.21.0"]
+# IPython: the tutorial notebook shows its name tree with IPython.display.
+WORKER_STACK = ["pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1", "packaging==26.4", "pygments==2.21.0",
+                "ipython==9.18.1"]
 
 
 NIGHTLY_FILE = ROOT / "results" / "nightly.json"

@@ -18,11 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 DISPLAY_OPTIONS = {"title", "hl_lines", "linenums"}  # shown by the renderer; they do not change the run
 
 
+NIGHTLY_NAMES = {"tensorflow": "tf-nightly", "keras": "keras-nightly", "tf_keras": "tf-keras-nightly"}
+
+
 def version(package: str) -> str | None:
-    try:
-        return md.version(package)
-    except md.PackageNotFoundError:
-        return None
+    """The installed version of a package, or of its nightly build (tf-nightly provides tensorflow)."""
+    for name in (package, NIGHTLY_NAMES.get(package)):
+        try:
+            return md.version(name) if name else None
+        except md.PackageNotFoundError:
+            continue
+    return None
 
 
 def pinned(package: str) -> str:
