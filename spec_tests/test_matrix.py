@@ -63,7 +63,7 @@ def test_the_pinned_release_and_worker_stack_are_the_lock():
     assert (release.tensorflow, release.keras, release.tf_keras) == (
         pins["tensorflow"], pins["keras"], pins["tf-keras"]), "the pinned row is pyproject.toml's pin"
     lock = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "requirements.lock").read_text(), re.M))
-    for requirement in matrix.WORKER_STACK:
+    for requirement in [r for r in matrix.WORKER_STACK if "==" in r]:
         name, version = requirement.split("==")
         assert lock.get(name) == version, f"{requirement}: the matrix installs the lock's version"
 
