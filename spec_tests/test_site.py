@@ -126,3 +126,29 @@ def test_every_rule_folder_page_is_a_rule(site_root):
         p.relative_to(docs).as_posix() for p in (docs / "reference").glob("*/**/*.md") if p.name != "index.md"
     }
     assert sorted(pages - declared) == [], "reference pages without a `rule:` id in their front matter"
+
+
+def test_findable_sitemap_canonical_links_and_descriptions(built_site, site_root):
+    """site_url is set (the publishing workflow passes the real address), so the sitemap lists
+    every page, each page names its canonical URL, and a rule page's description is its statement."""
+    import html as html_lib
+
+    proc, site = built_site
+    assert proc.returncode == 0, "the site did not build (see test_strict_build_passes)"
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    pages = [p for p in site.rglob("index.html") if p.parent.name not in ("search", "assets")]
+    assert len(locs) >= len(pages) - 1 and all(loc.startswith("http") for loc in locs), "a URL per page"
+    bad = []
+    for page in sorted((site_root / "docs" / "reference").glob("*/*.md")):
+        meta = front_matter(page)
+        if not meta.get("rule"):
+            continue
+        built = site / page.relative_to(site_root / "docs").with_suffix("") / "index.html"
+        text = built.read_text(encoding="utf-8")
+        described = re.search(r'<meta name="description" content="([^"]*)"', text)
+        if not re.search(r'<link rel="canonical" href="http[^"]+"', text):
+            bad.append(f"{built.relative_to(site)}: no canonical link")
+        if not described or html_lib.unescape(described[1]) != meta["statement"]:
+            bad.append(f"{built.relative_to(site)}: the description is not the rule's statement")
+    assert bad == [], "\n".join(bad)
