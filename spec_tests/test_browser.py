@@ -180,6 +180,73 @@ def test_no_request_to_another_host(context, crawl, browser_site):
     assert other == [], "requests to a host other than 127.0.0.1:\n" + "\n".join(other)
 
 
+# --------------------------------------------------------------------------- every screen
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+MEASURE_WIDTHS = """() => {
+    const wide = [], scrolls = [];
+    const name = el => `${el.closest('[id]') ? '#' + el.closest('[id]').id + ' ' : ''}`
+        + `"${el.textContent.trim().split('\\n')[0].slice(0, 50)}"`;
+    for (const code of document.querySelectorAll('pre > code')) {
+        const box = code.getBoundingClientRect();
+        if (box.width === 0) continue;  // in a closed <details> or a hidden tab
+        // its container: the block around the <pre> (on a phone the theme lets it reach the
+        // screen's edges), never beyond the screen
+        const container = code.parentElement.parentElement;
+        const limit = Math.min(container.getBoundingClientRect().right, document.documentElement.clientWidth);
+        if (box.right > limit + 1) wide.push(`${name(code)}: right edge ${box.right} > ${limit}`);
+        if (code.scrollWidth > code.clientWidth + 1)
+            scrolls.push(`${name(code)}: ${code.scrollWidth} px of code in ${code.clientWidth} px`);
+    }
+    return {page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth,
+            wide, scrolls};
+}"""
+
+
+@pytest.fixture(scope="session")
+def widths(chromium, browser_site, nav_urls):
+    """screen -> every page of the nav at that size: url -> what overflows (MEASURE_WIDTHS);
+    each screen measured once, when a test first asks for it."""
+    measured: dict = {}
+
+    def at(screen: str) -> dict:
+        if screen not in measured:
+            phone = screen == "phone"
+            ctx = chromium.new_context(viewport=VIEWPORTS[screen], is_mobile=phone, has_touch=phone,
+                                       device_scale_factor=3 if phone else 1)
+            p = ctx.new_page()
+            measured[screen] = {}
+            for url in nav_urls:
+                p.goto(browser_site + url, wait_until="load")
+                measured[screen][url] = p.evaluate(MEASURE_WIDTHS)
+            ctx.close()
+        return measured[screen]
+
+    return at
+
+
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_no_page_scrolls_sideways(widths, screen):
+    """At 1366 x 900 and 390 x 844 no page is wider than the screen (tables and code scroll
+    inside their own boxes)."""
+    wider = {url: f"{m['page']} px in a {m['viewport']} px viewport" for url, m in widths(screen).items()
+             if m["page"] > m["viewport"]}
+    assert wider == {}, f"pages that scroll sideways on the {screen} screen"
+
+
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_no_code_block_is_wider_than_its_column(widths, screen):
+    wide = {url: m["wide"] for url, m in widths(screen).items() if m["wide"]}
+    assert wide == {}, f"code blocks that stick out of their column on the {screen} screen"
+
+
+def test_code_lines_fit_the_desktop_column(widths):
+    """On a desktop screen no example needs sideways scrolling: its lines fit the column (the
+    79-character limit). On a phone a code block scrolls inside its own box; the claims listed
+    under it, as wrapped text, carry the explanation."""
+    scrolls = {url: m["scrolls"] for url, m in widths("desktop").items() if m["scrolls"]}
+    assert scrolls == {}, "code blocks with lines wider than the desktop column"
+
+
 # --------------------------------------------------------------------------- widgets
 def test_dark_mode_toggle(page, browser_site):
     page.goto(browser_site + "reference/reuse/ru-3-auto-reuse/", wait_until="load")
