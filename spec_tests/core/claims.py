@@ -115,14 +115,25 @@ def _free_names(node) -> set[str]:
 
 def is_constant(node) -> bool:
     """An expression that depends on nothing the example computed: literals and pure builtins only."""
-    if any(isinstance(n, (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)) for n in ast.walk(node)):
+    if any(isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom)) for n in ast.walk(node)):
         return False
-    return _free_names(node) <= PURE_BUILTINS
+    walrus = {n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)}
+    if walrus and not all(is_constant(n.value) for n in ast.walk(node) if isinstance(n, ast.NamedExpr)):
+        return False
+    return _free_names(node) - walrus <= PURE_BUILTINS
+
+
+def _pure_calls_only(node) -> bool:
+    """No call but to builtins that give the same value twice (len, str, getattr...)."""
+    return all(isinstance(n.func, ast.Name) and n.func.id in PURE_BUILTINS | {"getattr"}
+               for n in ast.walk(node) if isinstance(n, ast.Call)) and not any(
+        isinstance(n, (ast.Await, ast.NamedExpr)) for n in ast.walk(node))
 
 
 def _same(a, b) -> bool:
-    """Two operands that are the same value: the same text with no call, or `(y := ...) == y`."""
-    if ast.dump(a) == ast.dump(b) and not _has_call(a):
+    """Two operands that are the same value: the same text with no call (but to pure builtins),
+    or `(y := ...) == y`."""
+    if ast.dump(a) == ast.dump(b) and _pure_calls_only(a):
         return True
     for x, y in ((a, b), (b, a)):
         if isinstance(x, ast.NamedExpr) and isinstance(y, ast.Name) and x.target.id == y.id:
@@ -145,6 +156,17 @@ def _weak_assert(test: ast.AST) -> str | None:
         for operand in operands:
             if is_constant(operand):
                 return f"{how} with `{ast.unparse(operand)}`, which does not depend on the example, cannot fail"
+    for node in ast.walk(test):
+        if isinstance(node, ast.IfExp):
+            for branch in (node.body, node.orelse):
+                if is_constant(branch):
+                    return (f"`... if ... else ...` with the branch `{ast.unparse(branch)}`, which does not depend "
+                            "on the example: when that branch is taken the claim cannot fail")
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            facts = [_fact(v) for v in node.values]
+            for fact in filter(None, facts):
+                if _negated(fact) in facts:
+                    return f"`{ast.unparse(node)}` holds whatever the values are (a comparison or its opposite)"
     for compare in (n for n in ast.walk(test) if isinstance(n, ast.Compare)):
         operands = [compare.left, *compare.comparators]
         for a, b, op in zip(operands, operands[1:], compare.ops):
@@ -152,6 +174,9 @@ def _weak_assert(test: ast.AST) -> str | None:
                 return f"compares `{ast.unparse(a)}` with itself"
             if isinstance(op, (ast.In, ast.NotIn)) and isinstance(a, ast.Constant) and a.value in ("", b""):
                 return "the empty string is in every string"
+            if isinstance(op, ast.In) and isinstance(b, (ast.List, ast.Tuple, ast.Set)) and any(
+                    _same(a, e) for e in b.elts):
+                return f"`{ast.unparse(a)}` is one of the values it is looked for in"
     for call in (n for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
         args = call.args
         if call.func.attr in {"startswith", "endswith"} and args and isinstance(args[0], ast.Constant) \
@@ -166,6 +191,26 @@ def _weak_assert(test: ast.AST) -> str | None:
     return None
 
 
+OPPOSITE = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn,
+            ast.NotIn: ast.In, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt}
+
+
+def _fact(node):
+    """A single comparison as (left, operator, right), `not` folded into the operator; else None."""
+    negate = False
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        node, negate = node.operand, not negate
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+        return None
+    op = type(node.ops[0])
+    return ast.dump(node.left), OPPOSITE[op] if negate else op, ast.dump(node.comparators[0])
+
+
+def _negated(fact):
+    left, op, right = fact
+    return left, OPPOSITE[op], right
+
+
 def is_comparison(test: ast.AST) -> bool:
     """A test whose value is a comparison's (or a combination of them): not a bare truthiness check."""
     if isinstance(test, ast.Compare):
@@ -177,13 +222,42 @@ def is_comparison(test: ast.AST) -> bool:
     return False
 
 
+def _required_literal(parsed) -> int:
+    """The longest run of literal characters every match of a parsed pattern must contain."""
+    from re import _constants as c
+
+    best = run = 0
+    for op, av in parsed:
+        if op is c.LITERAL:
+            run += 1
+            best = max(best, run)
+            continue
+        run = 0
+        if op is c.SUBPATTERN:
+            best = max(best, _required_literal(av[-1]))
+        elif op is c.BRANCH:
+            best = max(best, min(_required_literal(branch) for branch in av[1]))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            best = max(best, _required_literal(av[2]))
+    return best
+
+
+MIN_FRAGMENT = 3  # characters of the real message a match= must hold, in every alternative
+
+
 def _weak_match(pattern: str) -> bool:
-    """A ``match=`` pattern that matches the empty message or an unrelated one."""
+    """A ``match=`` pattern that matches the empty message or an unrelated one, or holds no literal
+    fragment of at least MIN_FRAGMENT characters (``"e"``, ``"a|b"``)."""
+    from re import _parser
+
     try:
         regex = re.compile(pattern)
+        parsed = _parser.parse(pattern)
     except re.error:
         return False
-    return any(regex.search(s) is not None for s in ("", "\x00zq#9", "XJQZ 8075 wvkp"))
+    if any(regex.search(s) is not None for s in ("", "\x00zq#9", "XJQZ 8075 wvkp")):
+        return True
+    return _required_literal(parsed) < MIN_FRAGMENT
 
 
 def _swallows(handlers) -> bool:
@@ -206,6 +280,45 @@ def _asserts_in(statements) -> list[ast.Assert]:
         elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             todo.extend(ast.iter_child_nodes(node))
     return found
+
+
+def _imported_names(tree) -> set[str]:
+    """Names an example binds by importing (modules, and what it imports from them), and builtins."""
+    names = {"__builtins__"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {(a.asname or a.name.split(".")[0]) for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names |= {(a.asname or a.name) for a in node.names if a.name != "*"}
+    return names
+
+
+CHECKED_AT_RUN_TIME = {"os.environ"}  # a fence may change and restore these: run.py compares them around it
+
+
+def _root(node):
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _changes_module(node, modules) -> str | None:
+    """The text of an assignment, deletion or setattr that changes something an import bound."""
+    targets = []
+    if isinstance(node, (ast.Assign, ast.Delete)):
+        targets = node.targets
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        targets = [node.target]
+    elif _callee(node) in {"setattr", "delattr"} and isinstance(node.func, ast.Name) and node.args:
+        if _root(node.args[0]) in modules or isinstance(node.args[0], ast.Name) and node.args[0].id in modules:
+            return ast.unparse(node)
+    for target in targets:
+        for t in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
+            if isinstance(t, ast.Subscript) and ast.unparse(t.value) in CHECKED_AT_RUN_TIME:
+                continue
+            if isinstance(t, (ast.Attribute, ast.Subscript)) and _root(t) in modules:
+                return ast.unparse(t)
+    return None
 
 
 def cells_of(tree: ast.AST, fence) -> tuple[tuple[int, int], ...]:
@@ -235,6 +348,7 @@ def claim_problems(tree: ast.AST, fence) -> list:
                            "the behaviour inside `with pytest.raises(Error, match=\"...\")`; code that only prints "
                            "proves nothing")
     raises_calls = {id(call) for _, call in _raises_withs(tree)}
+    modules = _imported_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert) and (why := _weak_assert(node.test)):
             problem(node.lineno, f"a claim that cannot fail: {why}")
@@ -264,8 +378,16 @@ def claim_problems(tree: ast.AST, fence) -> list:
                 a.name in EXITS for a in node.names):
             problem(node.lineno, "importing a function that ends the process: an example must run to its end")
         elif isinstance(node, ast.Name) and node.id.startswith(RESERVED) or (
-                isinstance(node, ast.Attribute) and node.attr.startswith(RESERVED)):
+                isinstance(node, ast.Attribute) and node.attr.startswith(RESERVED)) or (
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(RESERVED)):
             problem(node.lineno, "names starting with `__claim` or `__mutants__` belong to the checker")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"eval", "exec",
+                                                                                                "compile"}:
+            problem(node.lineno, f"`{node.func.id}(...)` runs code the reader cannot see and the checks cannot "
+                                 "read: write the code itself")
+        if (where := _changes_module(node, modules)) is not None:
+            problem(node.lineno, f"`{where}` changes a module every example shares (it would leak into the "
+                                 "examples after this one): keep the change in a variable of your own")
         if is_raises(node):
             if id(node) not in raises_calls:
                 problem(node.lineno, "write `with pytest.raises(Error, match=\"...\"):` around the code that fails "
@@ -405,12 +527,19 @@ def _fail(message: str, depth: int = 3):
     raise FenceError(f"{_where(depth)}: {message}")
 
 
+ARRAY_MODULES = ("numpy", "tensorflow", "keras", "tf_keras", "jax", "jaxlib")
+
+
 def claim_truth(value):
-    """The guard itself (put in each fence's namespace under ``TRUTH_GUARD``)."""
-    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):
+    """The guard itself (put in each fence's namespace under ``TRUTH_GUARD``): a bool, a NumPy bool,
+    or a boolean array or tensor (of NumPy, TensorFlow, Keras, JAX) of one element."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     dtype, size = getattr(value, "dtype", None), getattr(value, "size", None)
-    if dtype is not None and "bool" in str(dtype) and (size is None or int(size) == 1):
+    if type(value).__module__.split(".")[0] in ARRAY_MODULES and dtype is not None and "bool" in str(dtype) and (
+            size is None or callable(size) or int(size) == 1):
         return bool(value)
     _fail(f"a claim that cannot fail: the assert tests the truth of a {type(value).__name__} value "
           "(any non-empty value passes): compare it with the value you expect")
@@ -528,6 +657,13 @@ class Dummy:
 
     def __format__(self, spec):
         return "stand-in"
+
+    def __array__(self, dtype=None, copy=None):  # to NumPy, an opaque value equal to nothing (not an empty list)
+        import numpy as np
+
+        value = np.empty((), dtype=object)
+        value[()] = object()
+        return value
 
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __matmul__ = __call__
     __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __pow__ = __rmatmul__ = __call__
