@@ -22,7 +22,15 @@ from spec_tests.core.fixtures import DISPLAY_OPTIONS, FIXTURES
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_LANG = "python"  # the one way to write a fence that runs: ``` { .python }
-MAX_LINE = 79  # the page's code column: a longer line scrolls sideways, on a phone far out of sight
+MAX_LINE = 79  # the page's code column: a longer line scrolls sideways (spec_tests/test_pages.py)
+
+
+def long_lines(fence: Fence) -> list[Problem]:
+    """Lines of a fence wider than the page's code column."""
+    return [Problem(fence.page, fence.line + i, (
+        f"this line is {len(text)} characters; examples keep lines within {MAX_LINE} (the page's code "
+        "column): wrap it, or split a long assert message into adjacent strings in parentheses"))
+        for i, text in enumerate(fence.code.split("\n")) if len(text) > MAX_LINE]
 NOT_RUN_REASON = re.compile(r"^\s*# not run: \S")
 FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)  # as MkDocs strips it
 CELL_MARK = re.compile(r"^# %%(?P<rest>.*)$", re.M)  # jupytext percent format
@@ -227,11 +235,6 @@ def rule_problems(fence: Fence) -> list[Problem]:
                 f"unknown fence option `{option}`: a fence takes only "
                 + ", ".join(f"`{o}`" for o in sorted(known))
                 + (" (`continuation` is not allowed: each fence runs on its own)" if option == "continuation" else ""))))
-    for i, text in enumerate(fence.code.split("\n")):
-        if len(text) > MAX_LINE:
-            problems.append(Problem(fence.page, fence.line + i, (
-                f"this line is {len(text)} characters; examples keep lines within {MAX_LINE} (the page's code "
-                "column): wrap it, or split a long assert message into adjacent strings in parentheses")))
     if "notest" in fence.options:
         if not NOT_RUN_REASON.match(fence.code.split("\n", 1)[0]):
             problems.append(Problem(fence.page, opening, "a `notest` fence must start with `# not run: <reason>`"))
