@@ -44,6 +44,7 @@ TOO_BROAD = {"Exception", "BaseException", "Warning", "object"}
 EXITS = {"_exit", "abort", "kill", "killpg", "raise_signal", "pthread_kill", "exit", "quit", "execv", "execve",
          "execvp", "execvpe", "execl", "execle", "execlp", "execlpe", "fork", "forkpty"}
 RESERVED = ("__claim", "__mutants__")
+CHECKER_MODULES = {"spec_tests", "_pytest", "pluggy"}
 # builtins that compute the same value on every run: a test made of these and literals cannot fail
 PURE_BUILTINS = {"abs", "all", "any", "ascii", "bin", "bool", "bytes", "callable", "chr", "complex", "dict", "divmod",
                  "enumerate", "filter", "float", "format", "frozenset", "hasattr", "hex", "int", "isinstance",
@@ -381,6 +382,11 @@ def claim_problems(tree: ast.AST, fence) -> list:
                 isinstance(node, ast.Attribute) and node.attr.startswith(RESERVED)) or (
                 isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(RESERVED)):
             problem(node.lineno, "names starting with `__claim` or `__mutants__` belong to the checker")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                (name or "").split(".")[0] in CHECKER_MODULES
+                for name in [getattr(node, "module", None), *(a.name for a in node.names)]):
+            problem(node.lineno, "an example must not import the checker (spec_tests, pytest's internals): it "
+                                 "shows TensorFlow, and only pytest.raises / pytest.warns from pytest")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"eval", "exec",
                                                                                                 "compile"}:
             problem(node.lineno, f"`{node.func.id}(...)` runs code the reader cannot see and the checks cannot "
