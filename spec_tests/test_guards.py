@@ -721,6 +721,10 @@ NEVER_RAN = "claims ran"
                  "pytest.raises", "`match='e'` matches any message", id="match-one-letter"),
     pytest.param('import pytest\nwith pytest.raises(AttributeError, match="no|ne"):\n    tf.nonexistent',
                  "pytest.raises", "`match='no|ne'` matches any message", id="match-short-alternatives"),
+    pytest.param('import pytest\nwith pytest.raises(AttributeError, match="has no attribute"):\n'
+                 '    tf.compat.v1.Sesion', "pytest.raises", "(or the message of a typo)", id="match-a-typo-satisfies"),
+    pytest.param('import pytest\nwith pytest.raises(NameError, match="is not defined"):\n    tf_session',
+                 "pytest.raises", "(or the message of a typo)", id="match-any-undefined-name"),
     # claims that never run
     pytest.param('if tf.constant(1).dtype == tf.float32:\n    assert tf.constant(1).numpy() == 2, "x"', "assert",
                  f"none of this example's {NEVER_RAN}", id="branch-not-taken"),
@@ -946,6 +950,14 @@ UNTRACKED = [  # (leaky, relies on it, undo in this process) -- settings run.py'
     pytest.param("import sys\nimport types\nsys.modules['probe_module'] = types.ModuleType('probe_module')",
                  'import probe_module\nassert probe_module.__name__ == "probe_module", "x"',
                  "import sys\nsys.modules.pop('probe_module', None)", id="sys-modules"),
+    pytest.param('tf.name_scope("leak").__enter__()', 'v = tf.Variable(1.0, name="v")\n'
+                 'assert v.name == "leak/v:0", "x"',
+                 "from tensorflow.python.eager import context\ncontext.context().scope_name = ''",
+                 id="eager-name-scope-entered-and-never-left"),
+    pytest.param('tf.compat.v1.name_scope("leak").__enter__()', 'v = tf.Variable(1.0, name="v")\n'
+                 'assert v.name == "leak/v:0", "x"',
+                 "from tensorflow.python.eager import context\ncontext.context().scope_name = ''",
+                 id="v1-name-scope-entered-and-never-left"),
     pytest.param("import logging\nlogging.getLogger().setLevel(logging.DEBUG)",
                  'import logging\nassert logging.getLogger().level == logging.DEBUG, "x"',
                  "import logging\nlogging.getLogger().setLevel(logging.WARNING)", id="logging-root-level"),
@@ -959,7 +971,8 @@ UNTRACKED = [  # (leaky, relies on it, undo in this process) -- settings run.py'
     "run.py's state table does not hold these settings: a fence that changes one passes, and a later fence "
     "that relies on it passes in page order and fails alone. Fix in run.py (_entries / _state_table): add "
     "entries for tf.compat.v1 v2 tensorshape (tf.compat.v1.dimension_value / tensor_shape._TENSORSHAPE_V2_"
-    "OVERRIDE), TensorFloat-32, TensorFlow's traceback filtering, keras.config.max_epochs, the "
+    "OVERRIDE), the eager context's name scope (context.context().scope_name: a name_scope entered and "
+    "never left prefixes every later eager name), TensorFloat-32, TensorFlow's traceback filtering, keras.config.max_epochs, the "
     "global tf.random generator (reset it in reset_process), Keras' registered custom objects (a copy of "
     "keras.saving.get_custom_objects()), new attributes on the tensorflow/keras/tf_keras modules (their "
     "dir()), builtins (dir(builtins)), sys.modules (its keys, minus modules the fence imported from disk), "

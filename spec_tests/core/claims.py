@@ -244,6 +244,12 @@ def _required_literal(parsed) -> int:
 
 
 MIN_FRAGMENT = 3  # characters of the real message a match= must hold, in every alternative
+TYPO_MESSAGES = (  # what Python says about a typo: a match= that accepts one cannot tell the claim from it
+    "module 'tensorflow' has no attribute 'zqxv'", "'Tensor' object has no attribute 'zqxv'",
+    "name 'zqxv' is not defined", "zqxv() got an unexpected keyword argument 'zqxv'",
+    "zqxv() missing 1 required positional argument: 'zqxv'", "zqxv() takes 1 positional argument but 2 were given",
+    "'NoneType' object is not callable", "'zqxv' object is not subscriptable", "No module named 'zqxv'",
+    "cannot import name 'zqxv' from 'tensorflow'")
 
 
 def _weak_match(pattern: str) -> bool:
@@ -256,7 +262,7 @@ def _weak_match(pattern: str) -> bool:
         parsed = _parser.parse(pattern)
     except re.error:
         return False
-    if any(regex.search(s) is not None for s in ("", "\x00zq#9", "XJQZ 8075 wvkp")):
+    if any(regex.search(s) is not None for s in ("", "\x00zq#9", "XJQZ 8075 wvkp", *TYPO_MESSAGES)):
         return True
     return _required_literal(parsed) < MIN_FRAGMENT
 
@@ -410,7 +416,8 @@ def claim_problems(tree: ast.AST, fence) -> list:
             if match is None or isinstance(match, ast.Constant) and match.value is None:
                 problem(node.lineno, "`pytest.raises` needs `match=\"<a stable fragment of the message>\"`")
             elif isinstance(match, ast.Constant) and isinstance(match.value, str) and _weak_match(match.value):
-                problem(node.lineno, f"`match={match.value!r}` matches any message: give a fragment of the real one")
+                problem(node.lineno, f"`match={match.value!r}` matches any message (or the message of a typo): give "
+                                     "a fragment of the real one, with the name it is about")
     return sorted(set(problems), key=lambda p: (p.line, p.message))
 
 
@@ -572,7 +579,8 @@ def _expected(kind):
 def _pattern(pattern):
     text = getattr(pattern, "pattern", pattern)
     if not isinstance(text, str) or _weak_match(text):
-        _fail(f"`match={pattern!r}` matches any message: give a fragment of the real one")
+        _fail(f"`match={pattern!r}` matches any message (or the message of a typo): give a fragment of the real "
+              "one, with the name it is about")
     return pattern
 
 
