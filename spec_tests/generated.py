@@ -6,6 +6,121 @@ A page asks for it with a marker line: ``<!-- generated: cheat-sheet -->`` or
 
 from __future__ import annotations
 
+# --------------------------------------------------------------------------- today's cheat sheet
+# What users write (rows; v1 is tf.compat.v1), run inside a scope named "s" entered twice, in each
+# setting (columns).
+TODAY_CALLS = {
+    "op": '`tf.constant(0, name="c")`',
+    "var": '`tf.Variable(0.0, name="v")`',
+    "get": '`v1.get_variable("w", [])`',
+    "dense": '`keras.layers.Dense(1, name="d")`, its kernel',
+}
+TODAY_SETTINGS = {  # setting: (column title, the scope it is run in)
+    "graph": ("TF1 graph mode", '`v1.variable_scope("s")`'),
+    "eager": ("TF2 eager", '`tf.name_scope("s")`'),
+    "function": ("inside `tf.function`", '`tf.name_scope("s")`'),
+    "keras": ("Keras 3: `name` / `path`", '`keras.name_scope("s")`'),
+}
+
+
+def _today_make(tf, api: str, setting: str) -> str:
+    """Run one row's call; the name it gets (for a Keras weight: see TODAY_SETTINGS)."""
+    if api == "op":
+        return tf.constant(0, name="c").name
+    if api == "var":
+        return tf.Variable(0.0, name="v").name
+    if api == "get":
+        return tf.compat.v1.get_variable("w", []).name
+    import keras
+
+    layer = keras.layers.Dense(1, name="d")
+    layer.build((None, 2))
+    kernel = layer.kernel
+    return f"{kernel.name} / {kernel.path}" if setting == "keras" else kernel.value.name
+
+
+def _raised(error: BaseException) -> str:
+    """`raises Type: first sentence` (a tf.function error names the original one last)."""
+    kind = type(error).__name__
+    text = str(error).strip()
+    if f"{kind}: " in text:  # tf.function wraps it: "in user code: ... ValueError: message"
+        text = text.rsplit(f"{kind}: ", 1)[1]
+    text = text.splitlines()[0] if text else ""
+    return f"raises {kind}: " + text.split(". ")[0].rstrip(".")
+
+
+def today_cell(api: str, setting: str) -> list[str]:
+    """The call entered twice in a scope "s" of that setting, from a fresh process state: the
+    name of each entry, or where it raised (``raises Type: message``, always last)."""
+    from spec_tests.core.run import import_tensorflow, reset_process
+
+    tf = import_tensorflow()
+    reset_process(tf)
+    names: list[str] = []
+
+    def twice(scope):
+        for _ in range(2):
+            with scope():
+                names.append(_today_make(tf, api, setting))
+
+    try:
+        if setting == "graph":
+            with tf.Graph().as_default():
+                twice(lambda: tf.compat.v1.variable_scope("s"))
+        elif setting == "eager":
+            twice(lambda: tf.name_scope("s"))
+        elif setting == "function":
+            traced: list[str] = []
+
+            @tf.function
+            def traced_twice():
+                names.clear()  # the first call may trace twice: keep the last trace
+                twice(lambda: tf.name_scope("s"))
+                traced[:] = names
+                return tf.constant(0)
+
+            traced_twice()
+            names[:] = traced
+        else:
+            import keras
+
+            twice(lambda: keras.name_scope("s"))
+    except Exception as error:  # noqa: BLE001 - the error is the cell
+        names.append(_raised(error))
+    finally:
+        reset_process(tf)
+    return names
+
+
+def cheat_sheet_today() -> dict[tuple[str, str], list[str]]:
+    return {(api, setting): today_cell(api, setting) for api in TODAY_CALLS for setting in TODAY_SETTINGS}
+
+
+def _today_text(entries: list[str]) -> str:
+    def one(entry):
+        if entry.startswith("raises "):
+            kind, _, message = entry.removeprefix("raises ").partition(": ")
+            return f"raises `{kind}`: {message}"
+        return " / ".join(f"`{part}`" for part in entry.split(" / "))  # a Keras weight: name / path
+
+    if len(entries) == 2 and entries[0] == entries[1]:
+        return f"{one(entries[0])} both times"
+    return ", then ".join(one(e) for e in entries)
+
+
+def cheat_sheet_today_markdown() -> str:
+    table = cheat_sheet_today()
+    head = "| You write | " + " | ".join(f"{title}<br>in {scope}" for title, scope in TODAY_SETTINGS.values()) + " |"
+    rule = "|---" * (len(TODAY_SETTINGS) + 1) + "|"
+    rows = [
+        f"| {label} | " + " | ".join(_today_text(table[api, s]) for s in TODAY_SETTINGS) + " |"
+        for api, label in TODAY_CALLS.items()
+    ]
+    return '<div class="cheat-sheet" markdown>\n\n' + "\n".join([head, rule, *rows]) + "\n\n</div>\n"
+
+
+# --------------------------------------------------------------------------- TF1 graph mode in detail
+
 CONTEXTS = {
     "none": "no scope",
     "ns": '`name_scope("s")`',
@@ -69,7 +184,7 @@ def cheat_sheet_markdown() -> str:
     rows = [
         f"| {label} | " + " | ".join(f"`{table[api, ctx]}`" for ctx in CONTEXTS) + " |" for api, label in APIS.items()
     ]
-    return "\n".join([head, rule, *rows])
+    return '<div class="cheat-sheet" markdown>\n\n' + "\n".join([head, rule, *rows]) + "\n\n</div>\n"
 
 
 def name_tree_markdown() -> str:

@@ -387,6 +387,7 @@ def on_page_markdown(markdown, page, config, files):
         makers = {
             "cheat-sheet": lambda: computed("spec_tests.generated:cheat_sheet_markdown"),
             "cheat-sheet-today": lambda: computed("spec_tests.generated:cheat_sheet_today_markdown"),
+            "cheat-sheet-today": lambda: computed("spec_tests.generated:cheat_sheet_today_markdown"),
             "name-tree": lambda: computed("spec_tests.generated:name_tree_markdown"),
             "rule-index": lambda: rule_index_markdown(page, files, config),
             "rule-group": lambda: rule_group_markdown(page, files, config),

@@ -247,6 +247,42 @@ def test_code_lines_fit_the_desktop_column(widths):
     assert scrolls == {}, "code blocks with lines wider than the desktop column"
 
 
+BROKEN_WORDS = """() => {
+    const broken = [], small = [];
+    for (const cell of document.querySelectorAll('.cheat-sheet :is(td, th)')) {
+        const size = parseFloat(getComputedStyle(cell).fontSize);
+        if (size < 12) small.push(`${cell.textContent.trim().slice(0, 40)}: ${size} px`);
+        for (const code of cell.querySelectorAll('code')) {
+            const node = code.firstChild;
+            if (!node || node.nodeType !== Node.TEXT_NODE) continue;
+            const text = node.textContent;
+            for (const m of text.matchAll(/\\S+/g)) {  // each word: on one line, or broken
+                const range = document.createRange();
+                range.setStart(node, m.index);
+                range.setEnd(node, m.index + m[0].length);
+                const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                if (lines.size > 1) broken.push(m[0]);
+            }
+        }
+    }
+    return {cells: document.querySelectorAll('.cheat-sheet td').length, broken, small};
+}"""
+
+
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_cheat_sheet_breaks_no_identifier(chromium, browser_site, screen):
+    """The cheat sheets wrap only between words, and stay at 12 px or more, on a phone too."""
+    phone = screen == "phone"
+    ctx = chromium.new_context(viewport=VIEWPORTS[screen], is_mobile=phone, has_touch=phone)
+    p = ctx.new_page()
+    p.goto(browser_site + "reference/cheat-sheet/", wait_until="load")
+    found = p.evaluate(BROKEN_WORDS)
+    ctx.close()
+    assert found["cells"] >= 16 + 18, "both tables: 4 x 4 cells today, 3 x 6 for TF1 graph mode"
+    assert found["broken"] == [], f"identifiers broken across lines on the {screen} screen"
+    assert found["small"] == [], f"cheat sheet text below 12 px on the {screen} screen"
+
+
 # --------------------------------------------------------------------------- widgets
 def test_dark_mode_toggle(page, browser_site):
     page.goto(browser_site + "reference/reuse/ru-3-auto-reuse/", wait_until="load")

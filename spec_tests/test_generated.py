@@ -2,7 +2,7 @@
 
 import pytest
 
-from spec_tests.generated import cheat_sheet, name_tree_markdown
+from spec_tests.generated import cheat_sheet, cheat_sheet_today, name_tree_markdown
 
 EXPECTED = {  # (api, context): (name or error, the rule page that proves it)
     ("op", "none"): ("c:0", "NM-1"),
@@ -26,15 +26,53 @@ EXPECTED = {  # (api, context): (name or error, the rule page that proves it)
 }
 
 
+NO_NAME = "raises AttributeError: Tensor.name is undefined when eager execution is enabled"
+ONE_TRACE = "raises ValueError: tf.function only supports singleton tf.Variables created on the first call"
+EXPECTED_TODAY = {  # (call, setting): (each entry's name, or where it raised; the rule that proves it)
+    ("op", "graph"): (["s/c:0", "s_1/c:0"], "VS-2"),
+    ("op", "eager"): ([NO_NAME], "EG-1"),
+    ("op", "function"): (["s/c:0", "s_1/c:0"], "FN-1"),
+    ("op", "keras"): ([NO_NAME], "EG-1"),
+    ("var", "graph"): (["s/v:0", "s_1/v:0"], "GV-3"),
+    ("var", "eager"): (["s/v:0", "s/v:0"], "EG-2"),
+    ("var", "function"): ([ONE_TRACE], "FN-3"),
+    ("var", "keras"): (["s/v:0", "s/v:0"], "EG-2"),
+    ("get", "graph"): (["s/w:0", "raises ValueError: Variable s/w already exists, disallowed"], "RU-1"),
+    ("get", "eager"): (["w:0", "w:0"], "V2-4"),
+    ("get", "function"): (["w:0", "raises AttributeError: Tensor.op is undefined when eager execution is enabled"],
+                          "FN-4"),
+    ("get", "keras"): (["w:0", "w:0"], "VE-3"),
+    ("dense", "graph"): (["s/d/kernel:0", "s_1/d/kernel:0"], "GV-3"),
+    ("dense", "eager"): (["s/d/kernel:0", "s/d/kernel:0"], "K3-4"),
+    ("dense", "function"): ([ONE_TRACE], "FN-3"),
+    ("dense", "keras"): (["kernel / s/d/kernel", "kernel / s/d/kernel"], "K3-4"),
+}
+
+
 @pytest.fixture(scope="module")
 def table():
     return cheat_sheet()
+
+
+@pytest.fixture(scope="module")
+def today():
+    return cheat_sheet_today()
 
 
 @pytest.mark.parametrize("cell", EXPECTED, ids=lambda cell: "-".join(cell))
 def test_cheat_sheet_cell(table, cell):
     expected, rule = EXPECTED[cell]
     assert table[cell] == expected, f"cheat sheet cell {cell} disagrees with {rule}"
+
+
+@pytest.mark.parametrize("cell", EXPECTED_TODAY, ids=lambda cell: "-".join(cell))
+def test_cheat_sheet_today_cell(today, cell):
+    expected, rule = EXPECTED_TODAY[cell]
+    assert today[cell] == expected, f"today's cheat sheet, cell {cell}, disagrees with {rule}"
+
+
+def test_cheat_sheet_today_has_every_cell(today):
+    assert set(today) == set(EXPECTED_TODAY), "every (call, setting) of the table is checked against a rule"
 
 
 def test_name_tree_shows_both_registries():
