@@ -283,6 +283,50 @@ def test_cheat_sheet_breaks_no_identifier(chromium, browser_site, screen):
     assert found["small"] == [], f"cheat sheet text below 12 px on the {screen} screen"
 
 
+# --------------------------------------------------------------------------- pictures
+PICTURE_PAGES = {  # page: pictures it holds (drawn from real graphs and weights at build time)
+    "": 2,
+    "explanation/two-registries/": 2,
+    "reference/name-scope/ns-2-reenter-by-string/": 2,
+    "reference/keras3/k3-3-name-path-variable-name/": 2,
+    "how-to/diagnose-mismatched-checkpoint-keys/": 2,
+    "how-to/load-tf1-checkpoint-in-tf2/": 2,
+    "tutorial/scopes-in-ten-minutes/": 2,
+}
+MEASURE_PICTURES = """() => [...document.querySelectorAll('article svg[role=img]')].map(svg => {
+    const box = svg.getBoundingClientRect(), view = svg.viewBox.baseVal;
+    const scale = view && view.width ? box.width / view.width : 1;
+    const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    return {label: svg.getAttribute('aria-label') || '', title: svg.querySelector('title')?.textContent || '',
+            smallest: Math.min(...sizes), texts: sizes.length, right: box.right,
+            screen: document.documentElement.clientWidth};
+})"""
+
+
+@pytest.mark.parametrize("url", PICTURE_PAGES, ids=lambda u: u or "home")
+def test_pictures_are_legible_on_a_phone_and_described(chromium, browser_site, url):
+    """On a 390 px screen every picture fits and its text is at least 12 px; each says in words
+    what it shows (<title> and aria-label); the tutorial shows no drawing code and no image
+    without a description."""
+    ctx = chromium.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True)
+    p = ctx.new_page()
+    p.goto(browser_site + url, wait_until="load")
+    pictures = p.evaluate(MEASURE_PICTURES)
+    undescribed = p.evaluate("[...document.querySelectorAll('article img')].filter(i => !i.alt || "
+                             "i.alt.startsWith('No description')).length")
+    text = p.locator("article").inner_text()
+    ctx.close()
+    assert len(pictures) >= PICTURE_PAGES[url], f"/{url}: {len(pictures)} pictures"
+    for picture in pictures:
+        words = picture["label"].split(". ", 1)[-1]
+        assert picture["texts"] > 0 and len(words) > 20 and picture["title"] == picture["label"], (
+            f"/{url}: a picture must say what it shows: {picture['label']!r}")
+        assert picture["smallest"] >= 12, f"/{url}: text of {picture['smallest']:.1f} px in {picture['label']!r}"
+        assert picture["right"] <= picture["screen"] + 1, f"/{url}: {picture['label']!r} is wider than the screen"
+    assert undescribed == 0, f"/{url}: images without a description"
+    assert "def picture(" not in text, f"/{url}: drawing code is shown to readers"
+
+
 # --------------------------------------------------------------------------- widgets
 def test_dark_mode_toggle(page, browser_site):
     page.goto(browser_site + "reference/reuse/ru-3-auto-reuse/", wait_until="load")

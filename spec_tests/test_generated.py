@@ -80,3 +80,64 @@ def test_name_tree_shows_both_registries():
     assert ">dense/<" in graph_svg and ">dense_1/<" in graph_svg and ">dense_2/<" in graph_svg, "graph names move"
     assert ">dense/<" in store_svg and "dense_1/" not in store_svg, "the variable store has one scope"
     assert ">w<" in store_svg and ">b<" in store_svg, "and the variables w and b in it"
+
+
+# --------------------------------------------------------------------------- pictures
+import re  # noqa: E402
+
+from spec_tests import generated  # noqa: E402
+
+PICTURES = ["name_tree_markdown", "name_tree_reentry_markdown", "name_tree_checkpoint_keys_markdown",
+            "name_tree_checkpoint_load_markdown", "three_names_markdown"]
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    return {name: getattr(generated, name)() for name in PICTURES}
+
+
+def svgs(markdown: str) -> list[dict]:
+    found = []
+    for m in re.finditer(r'<svg [^>]*aria-label="([^"]*)" width="(\d+)"[^>]*viewBox="0 0 (\d+) (\d+)"'
+                         r'[^>]*font-size="(\d+)"[^>]*>(.*?)</svg>', markdown, re.S):
+        found.append({"label": m[1], "width": int(m[2]), "view": int(m[3]), "font": int(m[5]),
+                      "texts": re.findall(r"<text[^>]*>(.*?)</text>", m[6], re.S)})
+    return found
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_pictures_stay_legible_on_a_phone(drawn, name):
+    """Scaled down to a 390 px screen's 358 px column, every picture's text stays >= 12 px, and
+    each says in words what it shows."""
+    pictures = svgs(drawn[name])
+    assert len(pictures) == 2, f"{name}: two pictures side by side"
+    for picture in pictures:
+        scale = min(1, generated.PHONE_COLUMN / picture["width"])
+        assert picture["width"] == picture["view"], "drawn at its own size; the viewBox scales it"
+        assert picture["font"] * scale >= 12, f"{name}: {picture['label']!r} would shrink below 12 px"
+        assert len(picture["label"]) > 30 and picture["texts"], f"{name}: a picture without words"
+
+
+def test_reentry_tree_shows_the_suffixed_scopes(drawn):
+    by_string, captured = svgs(drawn["name_tree_reentry_markdown"])
+    assert {"block/", "block_1/", "inner/", "inner_1/"} <= set(by_string["texts"]), "NS-2: _1 at any depth"
+    assert "block_1/" not in captured["texts"] and "a_1" in captured["texts"], (
+        "NS-3: the captured block/ is entered again, its second op is suffixed instead")
+
+
+def test_checkpoint_trees_show_both_sides(drawn):
+    keys, paths = svgs(drawn["name_tree_checkpoint_keys_markdown"])
+    assert "mlp/ holds dense1/ and dense2/; dense1/ holds b and w" in keys["label"], "CK-1: keys are TF1 names"
+    assert "dense1/ holds kernel and bias" in paths["label"], "K3-3: Keras 3 paths"
+    keys, names = svgs(drawn["name_tree_checkpoint_load_markdown"])
+    assert "dense1/ holds bias and kernel" in keys["label"], "CK-1: keys are TF1 names"
+    assert names["texts"] == ["Variable:0"] * 4, "EG-2: eager variables made with no name, outside a name scope"
+
+
+def test_three_names(drawn):
+    sequential, subclassed = svgs(drawn["three_names_markdown"])
+    assert ("w.name is kernel, w.path is sequential/dense/kernel, w.value.name is sequential/dense/kernel:0"
+            in sequential["label"]), "K3-3: name, path, tf.Variable name"
+    assert subclassed["label"].count("w.value.name is net/kernel:0") == 2, "K3-3: two kernels, one tf name"
+    assert "w.path is net/dense/kernel" in subclassed["label"] and "w.path is net/dense_1/kernel" in (
+        subclassed["label"]), "K3-3: distinct paths"

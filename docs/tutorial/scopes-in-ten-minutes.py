@@ -121,12 +121,32 @@ assert left.name == "tower/MatMul:0" and right.name == "tower_1/MatMul:0", (
 # %% [markdown]
 # ## 5. The picture: two registries
 #
-# The pictures below are drawn from the graph we just built, when this page is
-# built: scopes are folders (amber), ops and variables are leaves (blue). Graph
-# names are made unique (`tower_1/`); the variable store has one entry.
+# The graph keeps op names; the variable store keeps what `get_variable` looks
+# up. List both for the towers above:
 
 # %%
-from IPython.display import SVG, display
+with graph.as_default():
+    graph_names = sorted(
+        op.name
+        for op in graph.get_operations()
+        if op.type in ("MatMul", "VarHandleOp")
+    )
+store_names = [name.split(":")[0] for name in variables]
+
+assert graph_names == ["tower/MatMul", "tower/w", "tower_1/MatMul"], (
+    "graph names: the second tower's op moved to tower_1/, the variable not"
+)
+assert store_names == ["tower/w"], "the variable store: one entry"
+
+# %% [markdown]
+# Drawn from those lists when this page is built: scopes are folders (amber),
+# ops and variables are leaves (blue). The drawing code is left out of this
+# page; it is in the downloadable notebook.
+
+# %% tags=["remove_input"]
+from html import escape
+
+from IPython.display import HTML, display
 
 
 def rows(names):
@@ -138,39 +158,48 @@ def rows(names):
             key = "/".join(parts[: depth + 1])
             if key not in seen:
                 seen.add(key)
-                out.append(
-                    (depth, part + ("/" if depth < len(parts) - 1 else ""))
-                )
+                scope = depth < len(parts) - 1
+                out.append((depth, part + ("/" if scope else "")))
     return out
+
+
+def described(tree_rows):
+    """The tree in words: "tower/ holds MatMul and w; tower_1/ holds ..."."""
+    groups, current = [], None
+    for depth, label in tree_rows:
+        if label.endswith("/"):
+            current = [label, []]
+            groups.append(current)
+        elif current is not None:
+            current[1].append(label)
+    return "; ".join(f"{scope} holds {' and '.join(leaves)}"
+                     for scope, leaves in groups)
 
 
 def picture(title, tree_rows):
     """A tree as SVG: scopes in amber, leaves (ops, variables) in blue."""
-    height = 30 + 22 * len(tree_rows)
+    step, size = 22, 14
+    longest = max(len(label) + 2 * depth for depth, label in tree_rows)
+    width, height = 40 + 9 * longest, 12 + step * len(tree_rows)
+    label = escape(f"{title}: {described(tree_rows)}.", quote=True)
     parts = [
-        '<svg xmlns="http://www.w3.org/2000/svg" width="360"'
-        f' height="{height}" font-family="monospace" font-size="13"><text'
-        f' x="4" y="14" font-weight="bold">{title}</text>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img"'
+        f' aria-label="{label}" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}" font-size="{size}"'
+        f' font-family="monospace" fill="currentColor"'
+        f' style="max-width: 100%; height: auto"><title>{label}</title>'
     ]
-    for i, (depth, label) in enumerate(tree_rows):
-        x, y = 10 + 22 * depth, 34 + 22 * i
-        color = "#f0b429" if label.endswith("/") else "#3f6ec6"
+    for i, (depth, text) in enumerate(tree_rows):
+        x, y = 10 + 22 * depth, 26 + step * i
+        color = "#f0b429" if text.endswith("/") else "#3f6ec6"
         parts.append(
-            f'<circle cx="{x + 5}" cy="{y - 5}" r="5" fill="{color}"/><text'
-            f' x="{x + 16}" y="{y}">{label}</text>'
+            f'<circle cx="{x + 5}" cy="{y - 5}" r="5" fill="{color}"/>'
+            f'<text x="{x + 16}" y="{y}">{escape(text)}</text>'
         )
     return "".join(parts) + "</svg>"
 
 
-graph_rows = rows(
-    sorted(
-        op.name
-        for op in graph.get_operations()
-        if op.type in ("MatMul", "VarHandleOp")
-    )
-)
-store_rows = rows(sorted(name.split(":")[0] for name in variables))
-
+graph_rows, store_rows = rows(graph_names), rows(store_names)
 assert graph_rows == [
     (0, "tower/"),
     (1, "MatMul"),
@@ -181,8 +210,13 @@ assert graph_rows == [
 assert store_rows == [(0, "tower/"), (1, "w")], (
     "one entry in the variable store"
 )
-display(SVG(picture("Graph names", graph_rows)))
-SVG(picture("Variable store", store_rows))
+display(HTML(
+    '<div style="display: flex; flex-wrap: wrap; gap: 0 2rem">'
+    f"<figure>{picture('Graph names', graph_rows)}"
+    "<figcaption>Graph names</figcaption></figure>"
+    f"<figure>{picture('Variable store', store_rows)}"
+    "<figcaption>Variable store</figcaption></figure></div>"
+))
 
 # %% [markdown]
 # ## 6. TF2: eager names are labels, sharing is a reference
