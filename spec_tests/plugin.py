@@ -31,6 +31,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    docs = Path(config.rootpath) / "docs"
+    if docs.is_dir() and (found := sorted(docs.rglob("conftest.py"))):
+        raise pytest.UsageError(f"{found[0]}:1: a conftest.py in docs/ would be loaded as a pytest plugin and "
+                                "could rewrite every result: remove it (the site's examples take no conftest)")
     config.stash[_state] = {"runner": Runner(), "results": None}
 
 
@@ -117,7 +121,8 @@ class FenceItem(pytest.Item):
             if on_pin():
                 raise FenceFailed(f"{self.fence.where}: not applicable on the pinned release, where every "
                                   f"example must run: {outcome.message}")
-            pytest.skip(f"not applicable: {outcome.message}")
+            raise pytest.skip.Exception(f"{self.fence.where}: not applicable: {outcome.message}",
+                                        _use_item_location=True)
 
     def repr_failure(self, excinfo, style=None):
         return str(excinfo.value) if excinfo.errisinstance(FenceFailed) else super().repr_failure(excinfo, style)

@@ -328,6 +328,8 @@ def _decorate_fences(markdown: str, scan, offset: int) -> str:
         titles = [FIXTURES[o].label for o in fence.options if o in FIXTURES]
         if "notest" in fence.options:
             titles = ["Not run: " + fence.code.split("\n", 1)[0].split("# not run:", 1)[-1].strip()]
+        if "notest" in fence.options and "title=" in lines[opening]:  # "Not run" is never hidden
+            lines[opening] = re.sub(r'title="[^"]*"', "", lines[opening])
         if titles and "title=" not in lines[opening] and lines[opening].rstrip().endswith("}"):
             title = html.escape(" · ".join(titles), quote=True)
             lines[opening] = lines[opening].rstrip()[:-1].rstrip() + f' title="{title}" }}'
@@ -387,7 +389,6 @@ def on_page_markdown(markdown, page, config, files):
         makers = {
             "cheat-sheet": lambda: computed("spec_tests.generated:cheat_sheet_markdown"),
             "cheat-sheet-today": lambda: computed("spec_tests.generated:cheat_sheet_today_markdown"),
-            "cheat-sheet-today": lambda: computed("spec_tests.generated:cheat_sheet_today_markdown"),
             "name-tree": lambda: computed("spec_tests.generated:name_tree_markdown"),
             "name-tree-reentry": lambda: computed("spec_tests.generated:name_tree_reentry_markdown"),
             "name-tree-checkpoint-keys": lambda: computed("spec_tests.generated:name_tree_checkpoint_keys_markdown"),
@@ -438,9 +439,14 @@ def on_post_build(config):
 
 def on_post_page(output, page, config):
     """Accessibility fixes axe-core asks for (spec_tests/test_browser.py) that CSS cannot make:
-    a name for Material's search dialog, and keyboard access to scrollable notebook cells."""
+    a name for Material's search dialog, and keyboard access to scrollable notebook cells.
+    Then a lighter page (spec_tests/lighten.py): a notebook page keeps only the CSS it uses, the
+    search index loads when the reader first uses search, indentation between tags goes."""
+    from spec_tests.lighten import lighten
+
     output = output.replace(
         '<div class="md-search" data-md-component="search" role="dialog">',
         '<div class="md-search" data-md-component="search" role="dialog" aria-label="Search">',
     )
-    return re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div class="\1" tabindex="0"', output)
+    output = re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div class="\1" tabindex="0"', output)
+    return lighten(output)

@@ -33,7 +33,13 @@ def long_lines(fence: Fence) -> list[Problem]:
         for i, text in enumerate(fence.code.split("\n")) if len(text) > MAX_LINE]
 NOT_RUN_REASON = re.compile(r"^\s*# not run: \S")
 FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)  # as MkDocs strips it
-CELL_MARK = re.compile(r"^# %%(?P<rest>.*)$", re.M)  # jupytext percent format
+CELL_MARK = re.compile(r"^#\s*%%(?P<rest>.*)$", re.M)  # jupytext percent format: `# %%`, `#%%`
+MARKDOWN_CELL = re.compile(r"\[(markdown|md)\]")
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkdn", ".mkd"}  # what MkDocs renders as a page
+# source lines that look like an opening fence but that the renderer does not take as one
+FENCE_ON_LIST_MARKER = re.compile(r"^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+(?:`{3,}|~{3,})")
+BARE_OPTIONS = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})[ \t]*\.?[\w+#.-]+[ \t]+[\w:]")
+HIGHLIGHT_HTML = re.compile(r'class="(?:highlight|language-py)|<span class="(?:kn|nn|k|nf)">')
 PUBLISHED_UNRUN = {".ipynb", ".html", ".htm"}  # files MkDocs would publish with code that never ran
 
 
@@ -197,13 +203,32 @@ def relative(path: Path, root: Path = ROOT) -> str:
 
 def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_line: int = 1) -> Scan:
     """Every block of a Markdown page the renderer colours as Python."""
-    text = path.read_text(encoding="utf-8") if text is None else text
+    text = path.read_text(encoding="utf-8-sig") if text is None else text  # as MkDocs reads it
     page = relative(path, root)
     offset = first_line - 1
-    if m := FRONT_MATTER.match(text):
+    if (m := FRONT_MATTER.match(text)) and _yaml_mapping(m[1]):  # MkDocs strips only a YAML mapping
         offset += m[0].count("\n")
         text = text[m.end():]
     result = Scan(page)
+    in_fence = False
+    for i, line in enumerate(text.split("\n")):  # what looks like code to a reader but is no fence
+        where = offset + i + 1
+        opens = re.match(r"^[ \t>]*(`{3,}|~{3,})", line)
+        if in_fence:
+            in_fence = not opens
+            continue
+        in_fence = bool(opens)
+        if FENCE_ON_LIST_MARKER.match(line):
+            result.problems.append(Problem(page, where, (
+                "a fence opened on a list-marker line renders as inline text, not as an example, and never runs: "
+                "open the fence on its own line, indented under the list item")))
+        elif BARE_OPTIONS.match(line) and "{" not in line:
+            result.problems.append(Problem(page, where, (
+                "fence options without braces break the page and the fence never runs: write ``` { .python "
+                "option }")))
+        elif HIGHLIGHT_HTML.search(line):
+            result.problems.append(Problem(page, where, (
+                "hand-written highlighted HTML shows code that never runs: write a ``` { .python } fence")))
     if "pymdownx.superfences" not in _markdown_config(root)[0]:
         result.problems.append(Problem(page, 1, (
             "mkdocs.yml must render fences with `pymdownx.superfences`: the scan reads fences as it does")))
@@ -222,6 +247,15 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
         if fence.runs:
             result.fences.append(fence)
     return result
+
+
+def _yaml_mapping(text: str) -> bool:
+    import yaml
+
+    try:
+        return isinstance(yaml.safe_load(text), dict)
+    except yaml.YAMLError:
+        return False
 
 
 def rule_problems(fence: Fence) -> list[Problem]:
@@ -248,7 +282,7 @@ def rule_problems(fence: Fence) -> list[Problem]:
 def scan_notebook(path: Path, root: Path = ROOT) -> Scan:
     """A jupytext percent-format notebook: its code cells are one fence (they share a namespace);
     its markdown cells are scanned like a page (a Python fence there could never run)."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     page = relative(path, root)
     result = Scan(page)
     marks = [(text.count("\n", 0, m.start()) + 1, m["rest"]) for m in CELL_MARK.finditer(text)]
@@ -258,7 +292,7 @@ def scan_notebook(path: Path, root: Path = ROOT) -> Scan:
     ends = [line - 1 for line, _ in marks[1:]] + [text.count("\n") + 1]
     cells = []
     for (line, rest), end in zip(marks, ends):
-        if "[markdown]" in rest:
+        if MARKDOWN_CELL.search(rest):
             body = "\n".join(ln[2:] if ln.startswith("# ") else ln.lstrip("#")
                              for ln in text.splitlines()[line:end])
             inner = scan_markdown(path, root, text=body, first_line=line + 1)
@@ -275,7 +309,7 @@ def scan_notebook(path: Path, root: Path = ROOT) -> Scan:
 
 def scan(path: Path, root: Path = ROOT) -> Scan:
     """One file of docs/: a page, a notebook, or a file that would be published unrun."""
-    if path.suffix == ".md":
+    if path.suffix.lower() in MARKDOWN_SUFFIXES:
         return scan_markdown(path, root)
     if path.suffix == ".py":
         return scan_notebook(path, root)

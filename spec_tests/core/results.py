@@ -96,6 +96,8 @@ def verdict(scan: Scan, results: Results) -> Verdict:
     entries = [results.get(f) for f in scan.fences]
     missing = [f for f, e in zip(scan.fences, entries) if e is None]
     failed = [e["message"] for e in entries if e is not None and e["status"] == "failed"]
+    failed += [f"{f.where}: recorded as {e['status']!r}, which is neither passed nor not applicable"
+               for f, e in zip(scan.fences, entries) if e is not None and e["status"] not in ("passed", "failed", "n/a")]
     if on_pin():
         failed += [f"{f.where}: not applicable on the pinned release: {e['message']}"
                    for f, e in zip(scan.fences, entries) if e is not None and e["status"] == "n/a"]

@@ -81,14 +81,19 @@ def _keras_modules():
 
 def _state_table(tf) -> dict:
     """name -> (read, restore) for every process-wide setting a fence must leave as it found it."""
+    import decimal
+    import logging
+
     import numpy as np
     from tensorflow.python import tf2
+    from tensorflow.python.eager import context
     from tensorflow.python.framework import config as tf_config
+    from tensorflow.python.framework import ops
 
     def toggle(on, off):
         return lambda value: (on if value else off)()
 
-    table = _entries(tf, tf2, tf_config, np, toggle)
+    table = _entries(tf, tf2, tf_config, np, toggle, context, ops, logging, decimal)
     for keras in _keras_modules():
         with contextlib.suppress(AttributeError):
             k, b = keras.__name__, keras.backend
@@ -100,10 +105,21 @@ def _state_table(tf) -> dict:
     return table
 
 
-def _entries(tf, tf2, tf_config, np, toggle) -> dict:
+def _entries(tf, tf2, tf_config, np, toggle, context, ops, logging, decimal) -> dict:
     """TensorFlow's and the process's own settings (an entry a release lacks is left out)."""
     entries = {  # each a function, so an attribute a release lacks fails only its own entry
-        "eager execution": lambda: (tf.executing_eagerly, toggle(tf.compat.v1.enable_eager_execution, lambda: None)),
+        "eager execution": lambda: (tf.executing_eagerly, toggle(
+            lambda: (tf.compat.v1.reset_default_graph(), tf.compat.v1.enable_eager_execution()), lambda: None)),
+        "NumPy behaviour (experimental_enable_numpy_behavior)": lambda: (
+            lambda: (ops.is_numpy_style_type_promotion(), hasattr(tf.Tensor, "ravel")), None),
+        "eager name scope": lambda: (lambda: context.context().scope_name,
+                                     lambda v: setattr(context.context(), "scope_name", v)),
+        "TensorFloat-32": lambda: (tf.config.experimental.tensor_float_32_execution_enabled,
+                                   tf.config.experimental.enable_tensor_float_32_execution),
+        "traceback filtering": lambda: (tf.debugging.is_traceback_filtering_enabled, toggle(
+            tf.debugging.enable_traceback_filtering, tf.debugging.disable_traceback_filtering)),
+        "root logger level": lambda: (lambda: logging.getLogger().level, lambda v: logging.getLogger().setLevel(v)),
+        "decimal context": lambda: (lambda: str(decimal.getcontext()), None),
         "tf.config.run_functions_eagerly": lambda: (tf.config.functions_run_eagerly, tf.config.run_functions_eagerly),
         "TF2 behaviour (tf.compat.v1.disable_v2_behavior)": lambda: (tf2.enabled, toggle(tf.compat.v1.enable_v2_behavior,
                                                                                   tf.compat.v1.disable_v2_behavior)),
@@ -164,6 +180,12 @@ def reset_process(tf) -> None:
         _START.update(random=random.getstate(), numpy=np.random.get_state())
     random.setstate(_START["random"])
     np.random.set_state(_START["numpy"])
+    for keras in _keras_modules():  # registered custom objects: as when this process first saw Keras
+        with contextlib.suppress(AttributeError):
+            registered = keras.saving.get_custom_objects()
+            start = _START.setdefault(f"{keras.__name__} custom objects", dict(registered))
+            registered.clear()
+            registered.update(start)
 
 
 def undo_leaks(tf, before: dict) -> list[str]:
@@ -244,6 +266,9 @@ def run(fence: Fence, mode: str = "run") -> Outcome:
         raise RuntimeError(f"{fence.where}: needs a process with {needs} (use a Worker)")
     tf = import_tensorflow()
     reset_process(tf)
+    home = os.getcwd()
+    workdir = tempfile.TemporaryDirectory(prefix="fence-")
+    os.chdir(workdir.name)  # a fresh empty folder: files a fence writes never reach the next one
     before = snapshot(tf)
     namespace = types.ModuleType("__main__").__dict__  # a fresh namespace, as a script
     namespace[TRUTH_GUARD] = claim_truth
@@ -271,6 +296,8 @@ def run(fence: Fence, mode: str = "run") -> Outcome:
     except BaseException as exc:  # pytest.raises reports "DID NOT RAISE" with a BaseException
         error = exc
     leaks = undo_leaks(tf, before)
+    os.chdir(home)
+    workdir.cleanup()
     if error is not None:
         message, line = describe(error, fence)
         return Outcome("failed", message + (f"\n(the fence also leaked {'; '.join(leaks)})" if leaks else ""), line)
