@@ -765,6 +765,10 @@ NEVER_RAN = "claims ran"
                  "an example must not import the checker", id="importing-the-checker"),
     pytest.param('globals()["__claim_ledger__"] = None\nassert tf.constant(1).dtype == tf.int32, "x"', "globals()",
                  "names starting with `__claim`", id="the-ledger-by-its-name"),
+    pytest.param('import contextlib\nimport types\n\npytest = types.SimpleNamespace(\n'
+                 '    raises=lambda *a, **k: contextlib.suppress(Exception))\n'
+                 'with pytest.raises(ValueError, match="positive integer"):\n    tf.keras.layers.Dense(1)',
+                 "with pytest.raises", "`raises(...)` here gave a suppress, not pytest's", id="pytest-rebound"),
     # the checker's own names
     pytest.param('__claim_truth__ = lambda value: True\nname = tf.constant(1).device or "cpu"\nassert name, "x"',
                  "__claim_truth__ =", "names starting with `__claim`", id="replacing-the-guard"),

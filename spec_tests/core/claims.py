@@ -495,8 +495,9 @@ class GuardTruthiness(ast.NodeTransformer):
         return statements
 
     def visit_With(self, node):
+        raises = any(is_raises(i.context_expr) for i in node.items)
         self.generic_visit(node)
-        if not any(is_raises(i.context_expr) for i in node.items):
+        if not raises:
             return node
         statements = [_ledger("enter", node.lineno), node, _ledger("leave", node.lineno)]
         for statement in statements[::2]:
@@ -512,6 +513,7 @@ class GuardTruthiness(ast.NodeTransformer):
             for keyword in node.keywords:
                 if keyword.arg == "match":
                     keyword.value = ast.copy_location(_guard("pattern", keyword.value), keyword.value)
+            node = ast.copy_location(_guard("pytests", node), node)  # it must be pytest's own raises
             ast.fix_missing_locations(node)
         return node
 
@@ -584,6 +586,13 @@ def _pattern(pattern):
     return pattern
 
 
+def _pytests(context):
+    """What ``pytest.raises(...)`` returned: pytest's own checker, not a stand-in a fence made."""
+    if not type(context).__module__.startswith("_pytest."):
+        _fail(f"`raises(...)` here gave a {type(context).__name__}, not pytest's: use `pytest.raises` itself")
+    return context
+
+
 class Ledger:
     """Which claims of a fence started and finished; checked when the fence ends."""
 
@@ -621,6 +630,7 @@ claim_truth.ledger = Ledger
 claim_truth.quantifier = _quantifier
 claim_truth.expected = _expected
 claim_truth.pattern = _pattern
+claim_truth.pytests = _pytests
 
 
 # --------------------------------------------------------------------------- stand-ins
