@@ -248,20 +248,33 @@ class Dense(tf.Module):
 
 
 layer = Dense(3, name="dense")
-shared_twice = [layer(tf.ones([1, 2])), layer(tf.ones([1, 2]))]
+x = tf.ones([1, 2])
+created = []
+
+
+def record(next_creator, **kwargs):
+    created.append(kwargs.get("name"))
+    return next_creator(**kwargs)
+
+
+with tf.variable_creator_scope(record), tf.GradientTape() as tape:
+    total = tf.reduce_sum(layer(x)) + tf.reduce_sum(layer(x))
+gradient = tape.gradient(total, layer.w)
 
 assert layer.w.name == "dense/w:0", (
     "tf.Module opens its name scope for its variables"
 )
-assert len(layer.trainable_variables) == 1, (
-    "calling twice reuses the one variable it holds"
+assert created == [], "calling twice creates no variable"
+assert gradient.numpy().tolist() == [[2.0, 2.0, 2.0]] * 2, (
+    "both calls read layer.w: its gradient counts each call once"
 )
 
 # %% [markdown]
 # ## 7. Keras 3: name versus path
 #
 # Keras 3 layers are named `dense`, `dense_1`, … and each weight has a short
-# `name` and a unique `path` inside its model.
+# `name` and a `path`. In a model like this one the path tells the weights
+# apart.
 
 # %%
 import keras
@@ -282,6 +295,28 @@ assert [w.name for w in model.weights] == [
 assert model.weights[2].path == "sequential/dense_1/kernel", (
     "the path tells them apart"
 )
+
+# %% [markdown]
+# The path is no unique key, though: the layers of a Functional model are
+# built outside its scope, so two nested Functional models that each hold a
+# layer `d` give two weights the path `d/kernel`.
+
+# %%
+def block(name):
+    block_inputs = keras.Input((2,))
+    outputs = keras.layers.Dense(2, name="d")(block_inputs)
+    return keras.Model(block_inputs, outputs, name=name)
+
+
+inputs = keras.Input((2,))
+nested = keras.Model(inputs, block("second")(block("first")(inputs)))
+
+assert [w.path for w in nested.weights] == [
+    "d/kernel",
+    "d/bias",
+    "d/kernel",
+    "d/bias",
+], "nested Functional models: each path twice"
 
 # %% [markdown]
 # ## Where next
