@@ -39,7 +39,8 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    config.stash[_state]["runner"].close()
+    if _state in config.stash:  # not when pytest_configure refused the project
+        config.stash[_state]["runner"].close()
 
 
 def _docs_dir(path: Path, config) -> Path | None:
