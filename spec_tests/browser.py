@@ -3,12 +3,15 @@
 Used by spec_tests/test_browser.py, and on its own:
 
     .venv/bin/python -m spec_tests.browser weight [--site DIR]   bytes a rule page transfers
+    .venv/bin/python -m spec_tests.browser lighthouse [--site DIR] [--runs N]
+                                 Lighthouse (mobile) scores of four pages, with and without gzip
 
 What it needs and installs when missing (never a browser download: ``playwright install`` is
 not used):
 
 - Chromium at /usr/bin/chromium (Debian's package; installed with apt-get when running as root);
-- axe-core, pinned, from the npm registry into .cache/npm/ (gitignored), with npm (Node 20).
+- axe-core, pinned, from the npm registry into .cache/npm/ (gitignored), with npm (Node 20);
+- for the lighthouse command, Lighthouse, pinned, into the same folder (it runs Debian's Chromium).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ CHROMIUM_ARGS = [
 AXE_VERSION = "4.14.1"
 NPM_CACHE = ROOT / ".cache" / "npm"
 AXE_JS = NPM_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+LIGHTHOUSE_VERSION = "12.2.3"  # the last release that runs on Node 20
+LIGHTHOUSE_JS = NPM_CACHE / "node_modules" / "lighthouse" / "cli" / "index.js"
 RULE_PAGE = "reference/reuse/ru-3-auto-reuse/"  # the page whose weight is measured
 SECOND_PAGE = "reference/reuse/ru-2-reuse-true-same-object/"  # opened after it, cache warm
 
@@ -71,20 +76,30 @@ def ensure_chromium() -> Path:
 
 def ensure_axe() -> Path:
     """axe-core's axe.min.js at the pinned version, installed from npm into .cache/npm/ if missing."""
-    package_json = AXE_JS.parent / "package.json"
-    if AXE_JS.exists() and f'"version": "{AXE_VERSION}"' in package_json.read_text(encoding="utf-8"):
-        return AXE_JS
+    return npm_package("axe-core", AXE_VERSION, AXE_JS)
+
+
+def ensure_lighthouse() -> Path:
+    """Lighthouse's command-line script at the pinned version, from npm into .cache/npm/ if missing."""
+    return npm_package("lighthouse", LIGHTHOUSE_VERSION, LIGHTHOUSE_JS)
+
+
+def npm_package(name: str, version: str, entry: Path) -> Path:
+    """entry, a file of the npm package name@version, installed into .cache/npm/ if missing."""
+    package_json = NPM_CACHE / "node_modules" / name / "package.json"
+    if entry.exists() and package_json.exists() and f'"version": "{version}"' in package_json.read_text(encoding="utf-8"):
+        return entry
     if shutil.which("npm") is None:
-        apt_install("npm", f"npm (needed to install axe-core@{AXE_VERSION} into {NPM_CACHE})")
+        apt_install("npm", f"npm (needed to install {name}@{version} into {NPM_CACHE})")
     npm = shutil.which("npm")
     if npm is None:
-        raise SetupError(f"npm is needed to install axe-core@{AXE_VERSION} into {NPM_CACHE} and was not found")
+        raise SetupError(f"npm is needed to install {name}@{version} into {NPM_CACHE} and was not found")
     NPM_CACHE.mkdir(parents=True, exist_ok=True)
-    cmd = [npm, "install", "--prefix", str(NPM_CACHE), "--no-audit", "--no-fund", "--save-exact", f"axe-core@{AXE_VERSION}"]
+    cmd = [npm, "install", "--prefix", str(NPM_CACHE), "--no-audit", "--no-fund", "--save-exact", f"{name}@{version}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0 or not AXE_JS.exists():
+    if proc.returncode != 0 or not entry.exists():
         raise SetupError(f"`{' '.join(cmd)}` failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return AXE_JS
+    return entry
 
 
 def build_site(out: Path, root: Path = ROOT) -> subprocess.CompletedProcess:
@@ -292,12 +307,78 @@ def _print_weight(label: str, m: dict) -> None:
         print(f"  {wire:>9,}  {url}")
 
 
+# --------------------------------------------------------------------------- Lighthouse
+LIGHTHOUSE_PAGES = {"home": "", "rule page": RULE_PAGE, "tutorial": "tutorial/scopes-in-ten-minutes/",
+                    "rule index": "reference/rules/"}
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+METRICS = {"first-contentful-paint": "FCP", "largest-contentful-paint": "LCP", "total-blocking-time": "TBT",
+           "cumulative-layout-shift": "CLS", "speed-index": "SI"}
+
+
+def lighthouse(url: str) -> dict:
+    """One Lighthouse run (its default: a mid-range phone on a slow 4G network, simulated) of url
+    in Debian's Chromium: each category's score (0-100), the metrics, the bytes transferred."""
+    import json
+    import tempfile
+
+    script = ensure_lighthouse()
+    chromium_path = ensure_chromium()
+    node = shutil.which("node")
+    if node is None:
+        raise SetupError("node (Node 20) is needed to run Lighthouse and was not found")
+    with tempfile.TemporaryDirectory(prefix="scopes-lighthouse-") as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [node, str(script), url, "--quiet", "--output=json", f"--output-path={report}",
+               "--only-categories=" + ",".join(CATEGORIES),
+               "--chrome-flags=--headless=new --no-sandbox --disable-gpu --no-first-run --disable-sync "
+               "--disable-background-networking --disable-component-update"]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              env={**os.environ, "CHROME_PATH": str(chromium_path), "TMPDIR": tmp})
+        if proc.returncode != 0 or not report.exists():
+            raise SetupError(f"Lighthouse failed on {url}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        data = json.loads(report.read_text(encoding="utf-8"))
+    audits = data["audits"]
+    return {
+        "scores": {c: round(100 * (data["categories"][c]["score"] or 0)) for c in CATEGORIES},
+        "metrics": {short: audits[key].get("displayValue", "") for key, short in METRICS.items()},
+        "bytes": int(audits["total-byte-weight"].get("numericValue", 0)),
+        "failed": {c: [a["id"] for a in data["categories"][c]["auditRefs"]
+                       if audits[a["id"]].get("score") is not None and audits[a["id"]]["score"] < 1 and a["weight"]]
+                   for c in CATEGORIES if data["categories"][c]["score"] != 1},
+    }
+
+
+def lighthouse_report(site: Path, runs: int = 1, out=sys.stdout) -> dict:
+    """Lighthouse on the four pages, served with gzip (as GitHub Pages serves) and without;
+    with several runs, each score is the median. Printed, and returned: (page, served) -> result."""
+    import statistics
+
+    results = {}
+    for served, compress in (("gzip", True), ("uncompressed", False)):
+        with serve(site, compress=compress) as base:
+            for page, path in LIGHTHOUSE_PAGES.items():
+                found = [lighthouse(base + path) for _ in range(runs)]
+                scores = {c: round(statistics.median(r["scores"][c] for r in found)) for c in CATEGORIES}
+                middle = sorted(found, key=lambda r: r["scores"]["performance"])[len(found) // 2]
+                results[page, served] = {**middle, "scores": scores, "runs": [r["scores"] for r in found]}
+                metrics = ", ".join(f"{k} {v}" for k, v in middle["metrics"].items())
+                print(f"{page:<11} {served:<12} " + "  ".join(f"{c} {scores[c]:>3}" for c in CATEGORIES)
+                      + f"  | {middle['bytes'] / 1024:.0f} KiB, {metrics}", file=out, flush=True)
+                for category, audits in middle["failed"].items():
+                    print(f"{'':<24} {category} below 100: {', '.join(audits)}", file=out, flush=True)
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spec_tests.browser")
     sub = parser.add_subparsers(dest="cmd", required=True)
     weight = sub.add_parser("weight", help="bytes a rule page transfers on first load, then a second page")
     weight.add_argument("--site", type=Path, help="an already built site (default: build one now, strictly)")
     weight.add_argument("--no-gzip", action="store_true", help="serve without compression")
+    light = sub.add_parser("lighthouse", help="Lighthouse (mobile) scores of home, a rule page, the tutorial and "
+                                              "the rule index, served with gzip and without")
+    light.add_argument("--site", type=Path, help="an already built site (default: build one now, strictly)")
+    light.add_argument("--runs", type=int, default=1, help="runs per page and serving; scores are the median")
     args = parser.parse_args(argv)
 
     import tempfile
@@ -310,6 +391,11 @@ def main(argv=None) -> int:
             if proc.returncode != 0:
                 print(proc.stdout + proc.stderr, file=sys.stderr)
                 return 1
+        if args.cmd == "lighthouse":
+            print(f"Lighthouse {LIGHTHOUSE_VERSION}, mobile (its default: simulated slow 4G, 4x CPU slowdown), "
+                  f"Chromium {CHROMIUM}, a local static server; {args.runs} run(s) per page")
+            lighthouse_report(site, args.runs)
+            return 0
         with serve(site, compress=not args.no_gzip) as base, chromium() as (_, browser):
             first, second = page_weight(browser, base)
         print(f"served by a local static server ({'no compression' if args.no_gzip else 'gzip'}, Cache-Control: max-age=600)")

@@ -386,6 +386,34 @@ def test_rule_page_weight(chromium, browser_site):
     assert second["transferred"] < first["transferred"], "a second page must reuse the cached assets"
 
 
+TUTORIAL_LIMIT = 150 * 1024  # bytes of the tutorial's HTML (JupyterLab's stylesheet alone was 640 KB)
+
+
+def test_tutorial_page_is_light(built_site):
+    proc, site = built_site
+    assert proc.returncode == 0, "the site did not build (see test_site.py::test_strict_build_passes)"
+    html = site / "tutorial" / "scopes-in-ten-minutes" / "index.html"
+    size = html.stat().st_size
+    assert size <= TUTORIAL_LIMIT, f"the tutorial page is {size:,} bytes of HTML (limit {TUTORIAL_LIMIT:,})"
+
+
+def test_search_index_loads_on_first_use(chromium, browser_site):
+    """A page opens without the search index; focusing the search box fetches it, and search works."""
+    ctx = chromium.new_context()
+    requested = []
+    ctx.on("request", lambda r: requested.append(r.url))
+    p = ctx.new_page()
+    p.goto(browser_site + B.RULE_PAGE, wait_until="networkidle")
+    p.wait_for_timeout(500)
+    before = [u for u in requested if u.endswith("search/search_index.json")]
+    with p.expect_request(lambda r: r.url.endswith("search/search_index.json"), timeout=10_000):
+        p.locator("input.md-search__input").click()
+    got = first_result(p, "AUTO_REUSE")
+    ctx.close()
+    assert before == [], "the search index was fetched before the reader used search"
+    assert got == TERMS["AUTO_REUSE"], "search works once the index is loaded"
+
+
 # --------------------------------------------------------------------------- authoring under serve
 LIVE_PAGE = "docs/reference/names/nm-1-tensor-names.md"
 
