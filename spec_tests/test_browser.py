@@ -327,6 +327,90 @@ def test_pictures_are_legible_on_a_phone_and_described(chromium, browser_site, u
     assert "def picture(" not in text, f"/{url}: drawing code is shown to readers"
 
 
+# --------------------------------------------------------------------------- the question router
+ROUTER = "find-your-question"  # the home page's section of questions
+ROUTER_TERMS = {  # what readers type, and the page that must come first
+    "migrate": "how-to/diagnose-mismatched-checkpoint-keys/",
+    "migration": "how-to/diagnose-mismatched-checkpoint-keys/",
+    "init_from_checkpoint": "how-to/diagnose-mismatched-checkpoint-keys/",
+    "assignment_map": "how-to/diagnose-mismatched-checkpoint-keys/",
+    "reuse tf2": "how-to/replace-reuse-true-in-tf2/",
+    "keras 3 kernel name": "reference/keras3/k3-3-name-path-variable-name/",
+}
+ROUTER_QUESTIONS = """section => {
+    const start = document.getElementById(section);
+    const items = [];
+    for (let el = start && start.nextElementSibling; el && el.tagName !== 'H2'; el = el.nextElementSibling)
+        for (const li of el.matches('ul, ol') ? el.querySelectorAll(':scope > li') : [])
+            items.push({question: (li.querySelector('em') || li).textContent.trim(),
+                        links: [...li.querySelectorAll('a[href]')].filter(a => a.offsetParent !== null)
+                                  .map(a => a.href)});
+    return items;
+}"""
+CLAIMS_AT = """() => {
+    // the example that answers: a checked claims list in the section the link points to
+    // (from its heading to the next heading of the same or a higher level), else on the page
+    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    const heading = target && (/^H[1-6]$/.test(target.tagName) ? target : target.closest('h1, h2, h3, h4, h5, h6'));
+    if (!heading || heading.tagName === 'H1') return document.querySelectorAll('article ul.claims').length;
+    let count = 0;
+    for (let el = heading.nextElementSibling; el; el = el.nextElementSibling) {
+        if (/^H[1-6]$/.test(el.tagName) && el.tagName <= heading.tagName) break;
+        count += el.matches('ul.claims') ? 1 : el.querySelectorAll('ul.claims').length;
+    }
+    return count;
+}"""
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "site_hooks.on_page_markdown puts the claims list under no example of a page with front matter "
+    "(every rule page): MkDocs strips the blank lines after the front matter and the rule tag, badge "
+    "and version line are inserted above the H1 before _decorate_fences counts lines, so its "
+    "fence positions miss; remove this mark when that is fixed"))
+def test_every_router_question_reaches_its_answer_in_two_clicks(page, browser_site):
+    """From the home page, each question of the router leads to the example that answers it:
+    its link opens a page (or the section it names) holding checked claims; a link to an
+    overview counts when one of the overview's own links does (two clicks)."""
+    page.goto(browser_site, wait_until="load")
+    questions = page.evaluate(ROUTER_QUESTIONS, ROUTER)
+    assert len(questions) >= 10, f"the home page's router (#{ROUTER}) lists {len(questions)} questions"
+    unanswered = {}
+    for item in questions:
+        reached = []
+        for link in item["links"]:  # first click
+            page.goto(link, wait_until="load")
+            if page.evaluate(CLAIMS_AT):
+                reached.append(link)
+                break
+        if not reached and item["links"]:  # second click, from the first link's page
+            page.goto(item["links"][0], wait_until="load")
+            onward = page.evaluate("[...document.querySelectorAll('article a[href]')].map(a => a.href)"
+                                   ".filter(h => !h.includes('#'))")
+            for link in onward[:40]:
+                page.goto(link, wait_until="load")
+                if page.evaluate(CLAIMS_AT):
+                    reached.append(link)
+                    break
+        if not reached:
+            unanswered[item["question"]] = item["links"] or "no link"
+    assert unanswered == {}, "router questions whose answer is not two clicks away:\n" + "\n".join(
+        f"{q}: {links}" for q, links in unanswered.items())
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 12 item 7 (search): 'migrate' and 'migration' rank the how-to index first, 'keras 3 kernel "
+    "name' a module page; remove this mark when search ranks them right"))
+def test_search_finds_the_router_answers_first(page, browser_site):
+    page.goto(browser_site, wait_until="networkidle")
+    page.locator("input.md-search__input").click()
+    wrong = {}
+    for query, want in ROUTER_TERMS.items():
+        got = first_result(page, query)
+        if got != want:
+            wrong[query] = f"first result {got or '(none)'}, expected {want}"
+    assert not wrong, "searches that rank another page first:\n" + "\n".join(f"{q}: {w}" for q, w in wrong.items())
+
+
 # --------------------------------------------------------------------------- widgets
 def test_dark_mode_toggle(page, browser_site):
     page.goto(browser_site + "reference/reuse/ru-3-auto-reuse/", wait_until="load")
