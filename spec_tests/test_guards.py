@@ -177,6 +177,16 @@ def restore_eager():
         tf.compat.v1.enable_eager_execution()
 
 
+@pytest.mark.parametrize("code", [
+    pytest.param("import tensorflow as tf\n# tf.constant(1).dtype  ->  tf.int64", id="imports-and-a-typed-output"),
+    pytest.param("# >>> tf.constant(1).dtype\n# tf.int64", id="only-comments"),
+    pytest.param("import tensorflow as tf\n\nv1 = tf.compat.v1", id="only-imports-and-aliases"),
+])
+def test_a_fence_with_nothing_but_setup_or_comments_fails(run_page, code):
+    result = run_page("# Page\n\n" + fence(code))
+    fails_with(result, "docs/page.md:4: this fence states no claim")
+
+
 def test_a_fence_that_leaks_eager_mode_fails_and_the_next_fence_is_clean(run_page, restore_eager):
     result = run_page(f"""
         # Leaks
@@ -556,6 +566,8 @@ def notebook(*cells: str) -> str:
     pytest.param((GOOD_CELL, '# %%\nx = tf.constant(1)\nif x.dtype == tf.float32:\n'
                              '    assert x.numpy() == 2, "never checked"'), 'assert x.numpy() == 2',
                  "none of this notebook cell's claims ran", 0, id="cell-whose-claim-never-runs"),
+    pytest.param(("# %%\nimport tensorflow as tf\n\n# tf.constant(1).dtype is tf.int64", GOOD_CELL),
+                 "import tensorflow as tf", "this notebook cell states no claim", 0, id="setup-cell-with-a-typed-output"),
     pytest.param((GOOD_CELL, '# %%\nname = tf.constant(1).device or "cpu"\nassert name, "a device"'), "assert name,",
                  "a claim that cannot fail: the assert tests the truth of a str value", 0, id="truthiness-in-a-cell"),
 ])
@@ -566,7 +578,8 @@ def test_a_notebook_that_breaks_a_rule_fails_with_file_line(run_page, cells, mar
 
 
 def test_a_good_notebook_runs_as_one_example(run_page):
-    result = run_page(notebook(GOOD_CELL, "# %% [markdown]\n# Then a second cell.",
+    result = run_page(notebook("# %%\nimport tensorflow as tf\n\nv1 = tf.compat.v1", GOOD_CELL,
+                               "# %% [markdown]\n# Then a second cell.",
                                '# %%\nv = tf.Variable(1.0, name="v")\nassert v.name == "v:0", "eager names"'),
                       "tutorial/nb.py")
     result.assert_outcomes(passed=1)

@@ -344,16 +344,24 @@ def claim_problems(tree: ast.AST, fence) -> list:
     cells = cells_of(tree, fence)
     tree.claim_cells = cells  # read by GuardTruthiness: each cell with claims must run one
     lines = [c.line for c in claims(tree)]
+    source = ("\n" * (fence.line - 1) + fence.code).split("\n")
     for first, last in cells:
         body = [n for n in tree.body if first <= n.lineno <= last]
+        comments = [i for i in range(first, min(last, len(source)) + 1) if source[i - 1].lstrip().startswith("#")
+                    and not source[i - 1].lstrip().startswith("# %%")]
         only_imports = all(isinstance(n, (ast.Import, ast.ImportFrom)) or (  # imports and aliases: setup
             isinstance(n, ast.Assign) and all(isinstance(t, ast.Name) for t in n.targets)
             and isinstance(n.value, (ast.Name, ast.Attribute))) for n in body)
-        if body and not only_imports and not any(first <= line <= last for line in lines):
-            what = "this notebook cell" if fence.cells else "this fence"
-            problem(first, f"{what} states no claim. End it with `assert <claim>, \"<what was expected>\"` or show "
-                           "the behaviour inside `with pytest.raises(Error, match=\"...\")`; code that only prints "
-                           "proves nothing")
+        if any(first <= line <= last for line in lines):
+            continue
+        if fence.cells and body and only_imports and not comments:
+            continue  # a notebook's setup cell: imports and aliases the next cells use
+        if fence.cells and not body and not comments:
+            continue  # an empty cell
+        what = "this notebook cell" if fence.cells else "this fence"
+        problem(first, f"{what} states no claim. End it with `assert <claim>, \"<what was expected>\"` or show "
+                       "the behaviour inside `with pytest.raises(Error, match=\"...\")`; code that only prints, "
+                       "or an output typed into a comment, proves nothing")
     raises_calls = {id(call) for _, call in _raises_withs(tree)}
     modules = _imported_names(tree)
     for node in ast.walk(tree):
