@@ -204,11 +204,16 @@ def _link(page, uri: str) -> str:
         str(Path(page.file.src_uri).parent) + "/") else "../" * page.file.src_uri.count("/") + uri
 
 
+def _plain(text: str) -> str:
+    """A statement as table text: brackets (a regex in MO-1's) would read as links, pipes as cells."""
+    return re.sub(r"([\[\]|*_`])", r"\\\1", str(text))
+
+
 def rule_table(page, rows) -> str:
     lines = ["| Rule | Statement |", "|---|---|"]
     for r in rows:
         lines.append(f"| [{r['title']}]({_link(page, r['uri'])}) <span class=\"rule-id\">{r['rule']}</span> "
-                     f"| {r['statement']} |")
+                     f"| {_plain(r['statement'])} |")
     return "\n".join(lines)
 
 
@@ -347,6 +352,10 @@ _watch: list = []  # (exit stack, what the renderer saw) for the page being rend
 def on_page_markdown(markdown, page, config, files):
     path = Path(page.file.abs_src_path)
     scan = _scan_of(page)
+    if scan and path.suffix == ".md":  # first, while the lines are the page's own: MkDocs strips the
+        raw = path.read_text(encoding="utf-8-sig")  # front matter and the blank lines after it
+        if markdown and raw.endswith(markdown):
+            markdown = _decorate_fences(markdown, scan, raw[: len(raw) - len(markdown)].count("\n"))
     result = verdict(scan, _build["results"]) if scan else None
     if result and result.state == "unverified":  # the page changed since the build started
         verify([scan], _build["results"], shared_runner(), missing_only=True)
@@ -379,9 +388,6 @@ def on_page_markdown(markdown, page, config, files):
         tag = f' <span class="rule-id" id="{rule.lower()}">{rule}</span>'
         markdown = H1.sub(lambda m: m[0] + tag + "\n\n" + badge + "\n" + table + "\n", markdown, count=1)
     if scan and path.suffix == ".md":
-        raw = path.read_text(encoding="utf-8")
-        m = FRONT_MATTER.match(raw)
-        markdown = _decorate_fences(markdown, scan, m[0].count("\n") if m else 0)
         stack = contextlib.ExitStack()
         _watch[:] = [(stack, stack.enter_context(watch_renderer()), scan)]
 
