@@ -17,7 +17,7 @@ import pytest
 
 from spec_tests.core.fence import ROOT, Fence, Problem, scan
 from spec_tests.core.results import Results, on_pin, results_path
-from spec_tests.core.run import Runner, import_tensorflow  # noqa: F401  (import_tensorflow: for the guard tests)
+from spec_tests.core.run import Runner
 
 _state = pytest.StashKey[dict]()
 

@@ -239,10 +239,11 @@ STATE_TEXT = {"passed": ("✓", "passed"), "failed": ("✗", "failed"), "n/a": (
               "missing": ("?", "not run")}
 
 
-def state_span(minor: str, state: str, show_minor: bool = True) -> str:
+def state_span(minor: str, state: str, show_minor: bool = True, keras: str = "", prefix: str = "") -> str:
+    """A release's verdict: a symbol for the eye, the same in words for screen readers and hover."""
     symbol, words = STATE_TEXT[state]
-    label = f"TensorFlow {minor}: {words}"
-    text = f"{minor} {symbol}" if show_minor else symbol
+    label = f"TensorFlow {minor}{' with ' + keras if keras else ''}: {words}"
+    text = prefix + (f"{minor} {symbol}" if show_minor else symbol)
     return f'<span class="v v-{state}" role="img" aria-label="{label}" title="{label}">{html.escape(text)}</span>'
 
 
@@ -280,12 +281,9 @@ def matrix_markdown(page, files, config) -> str:
             for kind, group in (("Keras", current), ("tf_keras", legacy)):
                 if group:
                     state = matrix.page_summary(group).get(v, "missing")
-                    version = matrix.versions[v][kind.lower()] or "none"
-                    symbol, words = STATE_TEXT[state]
-                    label = f"TensorFlow {v} with {kind} {version}: {words}"
-                    short = "K2 " if kind == "tf_keras" and current else ""
-                    parts.append(f'<span class="v v-{state}" role="img" aria-label="{label}" '
-                                 f'title="{label}">{short}{symbol}</span>')
+                    keras = f"{kind} {matrix.versions[v][kind.lower()] or 'none'}"
+                    prefix = "K2 " if kind == "tf_keras" and current else ""
+                    parts.append(state_span(v, state, show_minor=False, keras=keras, prefix=prefix))
             cells.append(" ".join(parts))
         lines.append(f"| [{r['title']}]({_link(page, r['uri'])}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)

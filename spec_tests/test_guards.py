@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from spec_tests.plugin import import_tensorflow
+from spec_tests.core.run import import_tensorflow
 
 pytest_plugins = ["pytester"]
 

@@ -18,9 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spec_tests.core.fixtures import DISPLAY_OPTIONS, FIXTURES
+from spec_tests.core.fixtures import DISPLAY_OPTIONS, FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_LANG = "python"  # the one way to write a fence that runs: ``` { .python }
 MAX_LINE = 79  # the page's code column: a longer line scrolls sideways (spec_tests/test_pages.py)
 

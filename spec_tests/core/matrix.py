@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spec_tests.core.fixtures import ROOT
 from spec_tests.core.releases import RELEASES, minor_key
 
-ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "results" / "matrix.json"
 
 

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spec_tests.core.fence import Fence, Scan
-from spec_tests.core.fixtures import pinned, version
+from spec_tests.core.fixtures import ROOT, pinned, version
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def results_path(root: Path = ROOT) -> Path:

@@ -29,9 +29,8 @@ from pathlib import Path
 
 from spec_tests.core.claims import TRUTH_GUARD, GuardTruthiness, claim_problems, claim_truth
 from spec_tests.core.fence import Fence
-from spec_tests.core.fixtures import env_of, not_applicable, setups
+from spec_tests.core.fixtures import ROOT, env_of, not_applicable, setups
 
-ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
