@@ -9,6 +9,7 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   scopes_options: fixture:keras3
 # ---
 
 # %% [markdown]

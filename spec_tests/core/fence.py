@@ -300,10 +300,23 @@ def scan_notebook(path: Path, root: Path = ROOT) -> Scan:
                                         "make it a code cell") for f in inner.shown if f.runs]
         else:
             cells.append((line + 1, end))
-    fence = Fence(page, 1, RUN_LANG, (), text, tuple(cells))
+    options = notebook_options(text)
+    fence = Fence(page, 1, RUN_LANG, options, text, tuple(cells))
+    result.problems += [p for p in rule_problems(fence) if "unknown fence option" in p.message]
     result.shown.append(fence)
     result.fences.append(fence)
     return result
+
+
+def notebook_options(text: str) -> tuple[str, ...]:
+    """A notebook's fence options, from its jupytext header (``jupyter: scopes_options: fixture:keras3``)."""
+    header = re.match(r"# ---\n((?:#.*\n)*?)# ---\n", text)
+    if not header:
+        return ()
+    import yaml
+
+    meta = yaml.safe_load("\n".join(line[2:] for line in header[1].splitlines())) or {}
+    return tuple(str((meta.get("jupyter") or {}).get("scopes_options", "")).split())
 
 
 def scan(path: Path, root: Path = ROOT) -> Scan:
