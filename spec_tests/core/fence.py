@@ -231,11 +231,14 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
     if "pymdownx.superfences" not in _markdown_config(root)[0]:
         result.problems.append(Problem(page, 1, (
             "mkdocs.yml must render fences with `pymdownx.superfences`: the scan reads fences as it does")))
-    for kind, start, lang, options, code in render(text, root) if text.strip() else []:
+    seen = render(text, root) if text.strip() else []
+    inside = {start + 1 + i for kind, start, _, _, code in seen if kind == "fence" for i in range(len(code.split("\n")))}
+    spans = span_lines(text, [(lang, code) for kind, _, lang, _, code in seen if kind == "span"], inside)
+    for kind, start, lang, options, code in seen:
         if not is_python(lang):
             continue
         if kind == "span":
-            line = offset + 1 + next((i for i, ln in enumerate(text.splitlines()) if code.split("\n")[0] in ln), 0)
+            line = offset + 1 + spans[(lang, code)].pop(0)
             result.problems.append(Problem(page, line, (
                 f"code coloured as Python ({lang}) outside a fence never runs: write it as a "
                 "``` { .python } fence with a claim, or as plain inline code without `#!python`")))
@@ -245,7 +248,23 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
         result.shown.append(fence)
         if fence.runs:
             result.fences.append(fence)
+    result.problems.sort(key=lambda p: p.line)
     return result
+
+
+def span_lines(text: str, spans: list[tuple[str, str]], inside: set[int]) -> dict[tuple[str, str], list[int]]:
+    """The 0-based line of each highlighted span, by (language, code): the renderer does not visit inline
+    code in page order, so spans with the same text take, in page order, the source lines that hold that
+    text as `#!lang code` (inline code; not in a fence's code), else the first line holding the code."""
+    lines = text.split("\n")
+    found: dict[tuple[str, str], list[int]] = {}
+    for lang, code in dict.fromkeys(spans):
+        first = code.split("\n")[0].strip()
+        inline = re.compile("`(?:#!|:{3,})" + re.escape(lang) + r"\s+" + re.escape(first))
+        at = [i for i, ln in enumerate(lines) if i not in inside for _ in inline.finditer(ln)]
+        at += [next((i for i, ln in enumerate(lines) if first in ln), 0)] * (spans.count((lang, code)) - len(at))
+        found[(lang, code)] = at
+    return found
 
 
 def _yaml_mapping(text: str) -> bool:
