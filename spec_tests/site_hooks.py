@@ -416,7 +416,7 @@ def on_page_content(html_text, page, config, files):
         return html_text
     stack, seen, scan = _watch.pop()
     stack.close()
-    rendered = sorted(code for kind, _, lang, options, code in seen
+    rendered = sorted(code for kind, _, lang, options, code, _ in seen
                       if kind == "fence" and is_python(lang) and lang == "python" and "notest" not in options)
     scanned = sorted(f.code for f in scan.fences)
     if rendered != scanned:

@@ -438,19 +438,17 @@ def test_inline_python_whose_text_appears_elsewhere_is_reported_at_its_own_line(
                failed=len(lines), passed=passed)
 
 
-LEXER_HOLE = (
-    "fence.py decides 'coloured as Python' from the fence's language name only; Pygments also colours "
-    "Python inside other languages' blocks: a Markdown block (md, markdown) highlights its own nested "
-    "```python fences with the Python lexer, and template lexers (mako, genshi, cheetah, myghty) colour "
-    "their <% %> blocks as Python. Fix in fence.py: decide from the rendered side, e.g. wrap the Python "
-    "lexers' get_tokens_unprocessed (every lexer in pygments.lexers.python and its subclasses) while a "
-    "block is highlighted and treat any block that used them as Python")
-
-
-@pytest.mark.xfail(strict=False, reason=LEXER_HOLE)
 @pytest.mark.parametrize("block", [
     pytest.param("````md\n" + fence(WRONG.format("in md"), "python") + "````\n", id="python-inside-a-markdown-block"),
+    pytest.param("~~~markdown\nSome text.\n\n" + fence(">>> 1", "pycon") + "~~~\n", id="pycon-inside-a-markdown-block"),
     pytest.param(fence('<% assert 1 == 2, "in mako" %>', "mako"), id="mako-python-block"),
+    pytest.param(fence("<p>${x}</p>\n<%\nx = 1\n%>", "html+mako"), id="html-mako"),
+    pytest.param(fence("<?python\nx = 1\n?>", "genshi"), id="genshi"),
+    pytest.param(fence("Text\n\n.. code-block:: python\n\n   x = 1\n\nMore.", "rst"), id="rst-code-block"),
+    pytest.param(fence("python do_it() {\n    x = 1\n}", "bitbake"), id="bitbake-python-function"),
+    pytest.param(fence("CREATE FUNCTION f() RETURNS int AS $$\nreturn 1\n$$ LANGUAGE plpython3u;", "postgresql"),
+                 id="plpython"),
+    pytest.param("Inline `#!mako <% x = 1 %>` code.\n", id="inline-mako"),
 ])
 def test_python_coloured_inside_another_language_fails(run_page, block):
     result = run_page("# Page\n\n" + block)

@@ -139,13 +139,47 @@ def _markdown_config(root: Path) -> tuple[list, dict]:
     return names, configs
 
 
+@functools.cache
+def _python_lexers() -> tuple[type, ...]:
+    """Pygments' Python lexers (subclasses, like IPython's, inherit the watched method)."""
+    import pygments.lexers.python as module
+
+    return tuple(c for c in map(module.__dict__.get, module.__all__) if is_python(c.aliases[0]))
+
+
+@contextlib.contextmanager
+def watch_python_lexers():
+    """While active, counts the texts any Python lexer colours, also for another lexer that hands them on
+    (Markdown's nested fences, Mako's and Genshi's `<% %>`, ...).  Yields a one-item list: the count."""
+    count = [0]
+    saved = []
+    for lexer in _python_lexers():
+        original = lexer.get_tokens_unprocessed
+
+        def watched(self, text, *args, _original=original, **kwargs):
+            count[0] += bool(text.strip())
+            return _original(self, text, *args, **kwargs)
+
+        saved.append((lexer, lexer.__dict__.get("get_tokens_unprocessed")))
+        lexer.get_tokens_unprocessed = watched
+    try:
+        yield count
+    finally:
+        for lexer, original in reversed(saved):
+            if original is None:
+                del lexer.get_tokens_unprocessed
+            else:
+                lexer.get_tokens_unprocessed = original
+
+
 @contextlib.contextmanager
 def watch_renderer():
     """While active, every fence and every highlighted span rendered in this process is recorded.
 
-    Yields a list; each entry is ``("fence", start_index, lang, options, code)`` or
-    ``("span", None, lang, (), code)`` for highlighting outside a fence (inline ``#!python``,
-    indented blocks).  Used by the scan below and by the site's hooks during the real build.
+    Yields a list; each entry is ``("fence", start_index, lang, options, code, coloured)`` or
+    ``("span", None, lang, (), code, coloured)`` for highlighting outside a fence (inline ``#!python``,
+    indented blocks), where ``coloured`` says whether Pygments coloured any of it with a Python lexer.
+    Used by the scan below and by the site's hooks during the real build.
     """
     from pymdownx.highlight import Highlight
     from pymdownx.superfences import SuperFencesBlockPreprocessor
@@ -157,22 +191,28 @@ def watch_renderer():
 
     def process_nested_block(self, ws, content, start, end):
         options = tuple(sorted({*self.options, *self.attrs}))
-        seen.append(("fence", start, self.lang or "", options, self.rebuild_block(self.code)))
+        index, before = len(seen), python[0]
+        seen.append(("fence", start, self.lang or "", options, self.rebuild_block(self.code), False))
         inside.append(True)
         try:
             return original_block(self, ws, content, start, end)
         finally:
             inside.pop()
+            seen[index] = (*seen[index][:5], python[0] > before)
 
     def highlight(self, src, language, *args, **kwargs):
-        if not inside:
-            seen.append(("span", None, language or "", (), src))
-        return original_highlight(self, src, language, *args, **kwargs)
+        before = python[0]
+        try:
+            return original_highlight(self, src, language, *args, **kwargs)
+        finally:
+            if not inside:
+                seen.append(("span", None, language or "", (), src, python[0] > before))
 
     SuperFencesBlockPreprocessor.process_nested_block = process_nested_block
     Highlight.highlight = highlight
     try:
-        yield seen
+        with watch_python_lexers() as python:
+            yield seen
     finally:
         SuperFencesBlockPreprocessor.process_nested_block = original_block
         Highlight.highlight = original_highlight
@@ -232,10 +272,11 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
         result.problems.append(Problem(page, 1, (
             "mkdocs.yml must render fences with `pymdownx.superfences`: the scan reads fences as it does")))
     seen = render(text, root) if text.strip() else []
-    inside = {start + 1 + i for kind, start, _, _, code in seen if kind == "fence" for i in range(len(code.split("\n")))}
-    spans = span_lines(text, [(lang, code) for kind, _, lang, _, code in seen if kind == "span"], inside)
-    for kind, start, lang, options, code in seen:
-        if not is_python(lang):
+    inside = {start + 1 + i for kind, start, _, _, code, _ in seen if kind == "fence"
+              for i in range(len(code.split("\n")))}
+    spans = span_lines(text, [(lang, code) for kind, _, lang, _, code, _ in seen if kind == "span"], inside)
+    for kind, start, lang, options, code, coloured in seen:
+        if not (is_python(lang) or coloured):  # by its name, or by what Pygments used while colouring it
             continue
         if kind == "span":
             line = offset + 1 + spans[(lang, code)].pop(0)
@@ -290,6 +331,11 @@ def rule_problems(fence: Fence) -> list[Problem]:
     if "notest" in fence.options:
         if not NOT_RUN_REASON.match(fence.code.split("\n", 1)[0]):
             problems.append(Problem(fence.page, opening, "a `notest` fence must start with `# not run: <reason>`"))
+    elif not is_python(fence.lang):
+        problems.append(Problem(fence.page, opening, (
+            f"a `{fence.lang}` block holds code Pygments colours as Python (a nested ```python fence, a "
+            "template's <% %> block, ...), which never runs: write that code as a ``` { .python } fence of "
+            "its own, or show this block as ``` text")))
     elif fence.lang != RUN_LANG:
         problems.append(Problem(fence.page, opening, (
             f"a `{fence.lang}` block is coloured as Python but never runs: write it as ``` {{ .python }} "
