@@ -468,16 +468,6 @@ def test_a_python_fence_the_renderer_does_not_take_as_a_fence_fails(run_page, bl
     fails_with(result, f"docs/page.md:{line_of(page, F)}: ")
 
 
-LOOKS_LIKE_A_FENCE = (
-    "fence.py's FENCE_ON_LIST_MARKER and BARE_OPTIONS patterns miss other openings the renderer does not "
-    "take as a fence: a second list marker on the line (`- - ```python`, `* - ```python`), a blockquote "
-    "inside a list item (`- > ```python`), and info words that do not start with a letter (```python \"x\", "
-    "```python -x, ```python3 #x). Fix in scan_markdown: report every line that opens with `{3,} or ~{3,} "
-    "after any run of list markers, blockquote marks and spaces, whose first info word is a language "
-    "is_python() accepts, and that is not the first line of a fence the renderer recorded")
-
-
-@pytest.mark.xfail(strict=True, reason=LOOKS_LIKE_A_FENCE)
 @pytest.mark.parametrize("block", [
     pytest.param("- - " + fence(WRONG.format("nested marker"), "python").replace("\n", "\n    "),
                  id="two-list-markers"),
@@ -488,11 +478,21 @@ LOOKS_LIKE_A_FENCE = (
     pytest.param(fence(WRONG.format("quoted word"), 'python "x"'), id="quoted-info-word"),
     pytest.param(fence(WRONG.format("dash word"), "python -x"), id="dash-info-word"),
     pytest.param(fence(WRONG.format("hash word"), "python3 #x"), id="hash-info-word"),
+    pytest.param("1) " + fence(WRONG.format("numbered"), "py").replace("\n", "\n   "), id="numbered-with-a-parenthesis"),
+    pytest.param("+ 1. " + fence(WRONG.format("brace form"), "{ .python }").replace("\n", "\n     "),
+                 id="brace-form-after-two-markers"),
+    pytest.param("~~~pycon foo\n>>> 1\n~~~\n", id="tilde-pycon-with-a-word"),
 ])
 def test_more_openings_the_renderer_does_not_take_as_a_fence_fail(run_page, block):
     page = "# Page\n\n" + block
     result = run_page(page)
     fails_with(result, "docs/page.md:3: ")
+
+
+def test_a_python_fence_with_a_title_option_runs(run_page):
+    """The renderer takes ```python title="..." as a fence (title is an option it knows): it runs."""
+    result = run_page("# Page\n\n" + fence(WRONG.format("titled"), 'python title="A title"'))
+    fails_with(result, "docs/page.md:5: AssertionError: titled")
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -514,10 +514,12 @@ def test_more_hand_written_highlighted_html_fails(run_page, html):
 
 
 def test_a_list_marker_fence_fails_the_page_though_it_hides_the_fence_after_it(run_page):
-    """Python-Markdown turns both fences into inline text: the page fails at the marker line."""
+    """Python-Markdown turns both fences into inline text: the page fails at the marker line, and at the
+    fence it swallowed."""
     page = "# Page\n\n- " + fence("x = 1", "python").replace("\n", "\n  ") + "\n" + fence(WRONG.format("after it"))
     result = run_page(page)
-    fails_with(result, f"docs/page.md:{line_of(page, '- ```')}: ", "a fence opened on a list-marker line")
+    fails_with(result, f"docs/page.md:{line_of(page, '- ```')}: ", "a fence opened on a list-marker line",
+               f"docs/page.md:{line_of(page, '{ .python }')}: ", "does not take this line as a fence", failed=2)
 
 
 @pytest.mark.parametrize("front", [

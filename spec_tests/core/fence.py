@@ -35,9 +35,9 @@ FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)  
 CELL_MARK = re.compile(r"^#\s*%%(?P<rest>.*)$", re.M)  # jupytext percent format: `# %%`, `#%%`
 MARKDOWN_CELL = re.compile(r"\[(markdown|md)\]")
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkdn", ".mkd"}  # what MkDocs renders as a page
-# source lines that look like an opening fence but that the renderer does not take as one
-FENCE_ON_LIST_MARKER = re.compile(r"^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+(?:`{3,}|~{3,})")
-BARE_OPTIONS = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})[ \t]*\.?[\w+#.-]+[ \t]+[\w:]")
+# a line a reader takes for a fence's opening: after list markers, blockquote marks and spaces, ``` or ~~~
+OPENING = re.compile(r"^(?P<lead>(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*)(?:`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
+LIST_MARKER = re.compile(r"(?:^|[ \t>])(?:[-*+]|\d{1,9}[.)])[ \t]")
 HIGHLIGHT_HTML = re.compile(r'class="(?:highlight|language-py)|<span class="(?:kn|nn|k|nf)">')
 PUBLISHED_UNRUN = {".ipynb", ".html", ".htm"}  # files MkDocs would publish with code that never ran
 
@@ -249,31 +249,22 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
         offset += m[0].count("\n")
         text = text[m.end():]
     result = Scan(page)
-    in_fence = False
-    for i, line in enumerate(text.split("\n")):  # what looks like code to a reader but is no fence
-        where = offset + i + 1
-        opens = re.match(r"^[ \t>]*(`{3,}|~{3,})", line)
-        if in_fence:
-            in_fence = not opens
-            continue
-        in_fence = bool(opens)
-        if FENCE_ON_LIST_MARKER.match(line):
-            result.problems.append(Problem(page, where, (
-                "a fence opened on a list-marker line renders as inline text, not as an example, and never runs: "
-                "open the fence on its own line, indented under the list item")))
-        elif BARE_OPTIONS.match(line) and "{" not in line:
-            result.problems.append(Problem(page, where, (
-                "fence options without braces break the page and the fence never runs: write ``` { .python "
-                "option }")))
-        elif HIGHLIGHT_HTML.search(line):
-            result.problems.append(Problem(page, where, (
-                "hand-written highlighted HTML shows code that never runs: write a ``` { .python } fence")))
     if "pymdownx.superfences" not in _markdown_config(root)[0]:
         result.problems.append(Problem(page, 1, (
             "mkdocs.yml must render fences with `pymdownx.superfences`: the scan reads fences as it does")))
     seen = render(text, root) if text.strip() else []
+    openings = {start for kind, start, *_ in seen if kind == "fence"}
     inside = {start + 1 + i for kind, start, _, _, code, _ in seen if kind == "fence"
               for i in range(len(code.split("\n")))}
+    for i, line in enumerate(text.split("\n")):  # what looks like code to a reader but is no fence
+        if i in inside:
+            continue
+        where = offset + i + 1
+        if (m := OPENING.match(line)) and i not in openings and (is_python(info_language(m["info"])) or bare(m["info"])):
+            result.problems.append(Problem(page, where, not_a_fence(m["lead"], m["info"])))
+        elif HIGHLIGHT_HTML.search(line):
+            result.problems.append(Problem(page, where, (
+                "hand-written highlighted HTML shows code that never runs: write a ``` { .python } fence")))
     spans = span_lines(text, [(lang, code) for kind, _, lang, _, code, _ in seen if kind == "span"], inside)
     for kind, start, lang, options, code, coloured in seen:
         if not (is_python(lang) or coloured):  # by its name, or by what Pygments used while colouring it
@@ -291,6 +282,34 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
             result.fences.append(fence)
     result.problems.sort(key=lambda p: p.line)
     return result
+
+
+def info_language(info: str) -> str:
+    """The language an info string names: its first word (```python3 #x), or the first class of a brace
+    form (``` { .python })."""
+    words = info.replace("{", " { ").replace("}", " } ").split()
+    if words[:1] == ["{"]:
+        return next((w[1:] for w in words if w.startswith(".")), "")
+    return words[0].removeprefix(".") if words else ""
+
+
+def bare(info: str) -> bool:
+    """Words after the language, outside braces: options the renderer may refuse (then it is no fence)."""
+    return len(info.split()) > 1 and not info.strip().startswith("{")
+
+
+def not_a_fence(lead: str, info: str) -> str:
+    """What to change on a line that looks like a Python fence's opening but that the renderer does not take
+    as one (its code shows as text, or the block swallows what follows, and nothing runs)."""
+    if LIST_MARKER.search(lead):
+        return ("a fence opened on a list-marker line renders as inline text, not as an example, and never runs: "
+                "open the fence on its own line, indented under the list item")
+    if bare(info):
+        return ("this is not a fence to the site's renderer (words after the language must be options like "
+                "title=\"...\"), so it breaks the page and never runs: write ``` { .python option }")
+    return ("the site's renderer does not take this line as a fence's opening, so its code never runs: open "
+            "``` { .python } on a line of its own, not in an indented code block; a broken fence above it "
+            "(reported too) can also swallow it")
 
 
 def span_lines(text: str, spans: list[tuple[str, str]], inside: set[int]) -> dict[tuple[str, str], list[int]]:
