@@ -495,11 +495,6 @@ def test_a_python_fence_with_a_title_option_runs(run_page):
     fails_with(result, "docs/page.md:5: AssertionError: titled")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fence.py's HIGHLIGHT_HTML pattern wants class=\"highlight... first and double quotes: "
-    "<div class='highlight'>, <div class=\"md highlight\"> and <div class=highlight> still show hand-written "
-    "Python coloured by the site's Pygments CSS. Fix: parse the raw HTML (html.parser) and report any "
-    "element whose class list holds highlight (or codehilite), however the attribute is quoted"))
 @pytest.mark.parametrize("html", [
     pytest.param("<div class='highlight'><pre><code><span class='k'>assert</span></code></pre></div>",
                  id="single-quotes"),
@@ -507,6 +502,9 @@ def test_a_python_fence_with_a_title_option_runs(run_page):
                  id="highlight-not-first"),
     pytest.param("<div class=highlight><pre><code><span class=k>assert</span></code></pre></div>",
                  id="unquoted"),
+    pytest.param('<div\n  class = "x  codehilite">\n<pre>assert 1 == 2</pre></div>', id="over-lines-codehilite"),
+    pytest.param('<div class="a" CLASS="highlight"><pre>assert 1 == 2</pre></div>', id="second-class-attribute"),
+    pytest.param('<pre><code class="language-pycon">&gt;&gt;&gt; 1</code></pre>', id="language-pycon"),
 ])
 def test_more_hand_written_highlighted_html_fails(run_page, html):
     result = run_page("# Page\n\n" + html + "\n")

@@ -38,7 +38,8 @@ MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkdn", ".mkd"}  # what MkDo
 # a line a reader takes for a fence's opening: after list markers, blockquote marks and spaces, ``` or ~~~
 OPENING = re.compile(r"^(?P<lead>(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*)(?:`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 LIST_MARKER = re.compile(r"(?:^|[ \t>])(?:[-*+]|\d{1,9}[.)])[ \t]")
-HIGHLIGHT_HTML = re.compile(r'class="(?:highlight|language-py)|<span class="(?:kn|nn|k|nf)">')
+HIGHLIGHT_CLASSES = {"highlight", "codehilite", "kn", "nn", "k", "nf"}  # Pygments' wrappers; its Python token classes
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")  # inline code: shows HTML as text
 PUBLISHED_UNRUN = {".ipynb", ".html", ".htm"}  # files MkDocs would publish with code that never ran
 
 
@@ -262,9 +263,11 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
         where = offset + i + 1
         if (m := OPENING.match(line)) and i not in openings and (is_python(info_language(m["info"])) or bare(m["info"])):
             result.problems.append(Problem(page, where, not_a_fence(m["lead"], m["info"])))
-        elif HIGHLIGHT_HTML.search(line):
-            result.problems.append(Problem(page, where, (
-                "hand-written highlighted HTML shows code that never runs: write a ``` { .python } fence")))
+    shown = [" " * len(ln) if i in inside else CODE_SPAN.sub(lambda m: " " * len(m[0]), ln)
+             for i, ln in enumerate(text.split("\n"))]
+    result.problems += [Problem(page, offset + line, (
+        "hand-written highlighted HTML shows code that never runs: write a ``` { .python } fence"))
+        for line in highlighted_html("\n".join(shown))]
     spans = span_lines(text, [(lang, code) for kind, _, lang, _, code, _ in seen if kind == "span"], inside)
     for kind, start, lang, options, code, coloured in seen:
         if not (is_python(lang) or coloured):  # by its name, or by what Pygments used while colouring it
@@ -310,6 +313,25 @@ def not_a_fence(lead: str, info: str) -> str:
     return ("the site's renderer does not take this line as a fence's opening, so its code never runs: open "
             "``` { .python } on a line of its own, not in an indented code block; a broken fence above it "
             "(reported too) can also swallow it")
+
+
+def highlighted_html(text: str) -> list[int]:
+    """The 1-based lines of raw HTML elements the site's Pygments CSS colours: a class list holding
+    highlight or codehilite (or a Python token class, or language-<a Python name>), however quoted."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            classes = " ".join(value or "" for name, value in attrs if name == "class").split()
+            if HIGHLIGHT_CLASSES.intersection(classes) or any(
+                    c.startswith("language-") and is_python(c.removeprefix("language-")) for c in classes):
+                lines.append(self.getpos()[0])
+
+    lines: list[int] = []
+    parser = Parser()
+    parser.feed(text)
+    parser.close()
+    return sorted(set(lines))
 
 
 def span_lines(text: str, spans: list[tuple[str, str]], inside: set[int]) -> dict[tuple[str, str], list[int]]:
