@@ -586,17 +586,22 @@ def test_a_good_notebook_runs_as_one_example(run_page):
     result.assert_outcomes(passed=1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mkdocs-jupyter renders markdown cells with nbconvert's mistune renderer, which takes the first word of "
-    "a fence's info string as its language: ```python \"x\", ```python -x and ```python3 #x are coloured "
-    "as Python on the notebook page, while the scan (Python-Markdown) sees no fence there and BARE_OPTIONS "
-    "does not match them. Fix in scan_notebook: find a markdown cell's fences as mistune does (a line opening "
-    "with `{3,} or ~{3,}, the first info word is the language) and report each one is_python() accepts"))
-@pytest.mark.parametrize("info", ['python "x"', "python -x", "python3 #x"])
+@pytest.mark.parametrize("info", ['python "x"', "python -x", "python3 #x", 'python title="x"', "pycon >>>"])
 def test_a_fence_mistune_colours_in_a_markdown_cell_fails(run_page, info):
     text = notebook(GOOD_CELL, f"# %% [markdown]\n# ```{info}\n# assert 1 == 2\n# ```")
     result = run_page(text, "tutorial/nb.py")
     fails_with(result, f"docs/tutorial/nb.py:{line_of(text, '```' + info)}: ", passed=1)
+
+
+@pytest.mark.parametrize(("cell", "marker"), [
+    pytest.param("# %% [markdown]\n# - a\n#\n#   > ~~~py -x\n#   > x = 1\n#   > ~~~", "~~~py", id="quoted-in-a-list"),
+    pytest.param("# %% [markdown]\n# ````md\n# ```python\n# x = 1\n# ```\n# ````", "````md", id="python-in-a-md-block"),
+    pytest.param("# %% [markdown]\n# ~~~mako\n# <% x = 1 %>\n# ~~~", "~~~mako", id="mako"),
+])
+def test_other_blocks_mistune_colours_as_python_in_a_markdown_cell_fail(run_page, cell, marker):
+    text = notebook(GOOD_CELL, cell)
+    result = run_page(text, "tutorial/nb.py")
+    fails_with(result, f"docs/tutorial/nb.py:{line_of(text, marker)}: ", passed=1)
 
 
 @pytest.mark.parametrize("cell", [

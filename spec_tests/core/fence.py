@@ -36,7 +36,9 @@ CELL_MARK = re.compile(r"^#\s*%%(?P<rest>.*)$", re.M)  # jupytext percent format
 MARKDOWN_CELL = re.compile(r"\[(markdown|md)\]")
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkdn", ".mkd"}  # what MkDocs renders as a page
 # a line a reader takes for a fence's opening: after list markers, blockquote marks and spaces, ``` or ~~~
-OPENING = re.compile(r"^(?P<lead>(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*)(?:`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
+CONTAINER = r"^(?P<lead>(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*)"
+OPENING = re.compile(CONTAINER + r"(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
+CLOSING = re.compile(CONTAINER + r"(?P<fence>`{3,}|~{3,})[ \t]*$")
 LIST_MARKER = re.compile(r"(?:^|[ \t>])(?:[-*+]|\d{1,9}[.)])[ \t]")
 HIGHLIGHT_CLASSES = {"highlight", "codehilite", "kn", "nn", "k", "nf"}  # Pygments' wrappers; its Python token classes
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")  # inline code: shows HTML as text
@@ -401,17 +403,59 @@ def scan_notebook(path: Path, root: Path = ROOT) -> Scan:
             body = "\n".join(ln[2:] if ln.startswith("# ") else ln.lstrip("#")
                              for ln in text.splitlines()[line:end])
             inner = scan_markdown(path, root, text=body, first_line=line + 1)
-            result.problems += inner.problems
+            mistune = {line + 1 + i: lang for i, lang in mistune_python_fences(body)}
+            fence_lines = {f.line - 1 for f in inner.shown}  # a fence to both renderers: its own message
+            result.problems += [p for p in inner.problems if p.line in fence_lines or p.line not in mistune]
             result.problems += [Problem(page, f.line - 1, "a Python fence in a markdown cell never runs: "
                                         "make it a code cell") for f in inner.shown if f.runs]
+            reported = {p.line for p in result.problems}
+            result.problems += [Problem(page, at, (
+                f"the notebook's page colours this `{lang}` fence as Python (mkdocs-jupyter takes the info "
+                "string's first word as the language) but a fence in a markdown cell never runs: make it a "
+                "code cell")) for at, lang in mistune.items() if at not in reported]
         else:
             cells.append((line + 1, end))
     options = notebook_options(text)
     fence = Fence(page, 1, RUN_LANG, options, text, tuple(cells))
     result.problems += [p for p in rule_problems(fence) if "unknown fence option" in p.message]
+    result.problems.sort(key=lambda p: p.line)
     result.shown.append(fence)
     result.fences.append(fence)
     return result
+
+
+def mistune_python_fences(text: str) -> list[tuple[int, str]]:
+    """The fences of a notebook's markdown cell as mkdocs-jupyter finds them (nbconvert's mistune: a line
+    opening with ``` or ~~~, in any list or blockquote; the info string's first word is the language)
+    that Pygments colours as Python: (0-based line, language)."""
+    lines, found, i = text.split("\n"), [], 0
+    while i < len(lines):
+        if not (m := OPENING.match(lines[i])):
+            i += 1
+            continue
+        end = next((j for j in range(i + 1, len(lines)) if (c := CLOSING.match(lines[j]))
+                    and c["fence"][0] == m["fence"][0] and len(c["fence"]) >= len(m["fence"])), len(lines))
+        lang = (m["info"].split() or [""])[0]
+        code = "\n".join(re.sub(r"^[ \t>]*", "", ln) for ln in lines[i + 1:end])
+        if is_python(lang) or colours_python(lang, code):
+            found.append((i, lang))
+        i = end + 1
+    return found
+
+
+def colours_python(lang: str, code: str) -> bool:
+    """Whether Pygments' lexer for this language colours any of the code with a Python lexer."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(lang)
+    except ClassNotFound:
+        return False
+    with watch_python_lexers() as count:
+        for _ in lexer.get_tokens(code):
+            pass
+    return count[0] > 0
 
 
 def notebook_options(text: str) -> tuple[str, ...]:
