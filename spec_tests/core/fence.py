@@ -4,8 +4,12 @@ A page is rendered with the Markdown extensions of ``mkdocs.yml`` (Python-Markdo
 pymdownx, as MkDocs renders it) while two of the renderer's own functions are watched:
 ``SuperFencesBlockPreprocessor.process_nested_block`` (every fenced block, at any depth: in a
 list, a blockquote, ``<details markdown>``) and ``Highlight.highlight`` (every block or inline
-span that Pygments colours).  Whatever the reader sees coloured as Python is either a fence that
-runs, or a ``notest`` fence with a reason, or a problem that names its file and line.
+span that Pygments colours), and so are Pygments' Python lexers (a block of another language that
+hands code to them, such as a ``md`` block holding a ```python fence, is coloured as Python too).
+Whatever the reader sees coloured as Python is either a fence that runs, or a ``notest`` fence with
+a reason, or a problem that names its file and line; so is a line that looks like a Python fence
+but that the renderer did not take as one, and raw HTML styled as highlighted code.  A notebook's
+markdown cells are also read as mkdocs-jupyter renders them (nbconvert's mistune).
 """
 
 from __future__ import annotations
