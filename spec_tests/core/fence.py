@@ -267,7 +267,8 @@ def scan_markdown(path: Path, root: Path = ROOT, text: str | None = None, first_
         if i in inside:
             continue
         where = offset + i + 1
-        if (m := OPENING.match(line)) and i not in openings and (is_python(info_language(m["info"])) or bare(m["info"])):
+        m = OPENING.match(line)
+        if m and i not in openings and (is_python(info_language(m["info"])) or bare(m["info"])):
             result.problems.append(Problem(page, where, not_a_fence(m["lead"], m["info"])))
     shown = [" " * len(ln) if i in inside else CODE_SPAN.sub(lambda m: " " * len(m[0]), ln)
              for i, ln in enumerate(text.split("\n"))]
