@@ -362,11 +362,6 @@ CLAIMS_AT = """() => {
 }"""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "site_hooks.on_page_markdown puts the claims list under no example of a page with front matter "
-    "(every rule page): MkDocs strips the blank lines after the front matter and the rule tag, badge "
-    "and version line are inserted above the H1 before _decorate_fences counts lines, so its "
-    "fence positions miss; remove this mark when that is fixed"))
 def test_every_router_question_reaches_its_answer_in_two_clicks(page, browser_site):
     """From the home page, each question of the router leads to the example that answers it:
     its link opens a page (or the section it names) holding checked claims; a link to an

@@ -122,13 +122,34 @@ def in_place(test: ast.AST) -> bool:
     return True
 
 
+def hoisted(test: ast.AST) -> tuple[list[tuple[str, ast.AST]], ast.AST] | None:
+    """A comparison whose operands have side effects (``child() == {...}``), evaluated once:
+    (name, operand) for each such operand and the comparison of those names, whose mutants are
+    then evaluated in place like any other.  None when it is not that (an operand with a dtype to
+    swap inside a call keeps its rerun mutants)."""
+    if not isinstance(test, ast.Compare) or in_place(test):
+        return None
+    names, operands = [], []
+    for i, operand in enumerate([test.left, *test.comparators]):
+        if in_place(operand):
+            operands.append(operand)
+            continue
+        if any(isinstance(n, ast.Attribute) and n.attr in DTYPE_SWAPS for n in ast.walk(operand)):
+            return None
+        name = f"__operand_{test.lineno}_{test.col_offset}_{i}"
+        names.append((name, operand))
+        operands.append(ast.copy_location(ast.Name(name, ast.Load()), operand))
+    return names, ast.copy_location(ast.Compare(operands[0], test.ops, operands[1:]), test)
+
+
 class Instrument(ast.NodeTransformer):
     """After each assert: ``__mutants__(line, [(description, lambda: mutated test), ...])``.
 
     Every assert is recorded when it runs, so an assert that never ran is reported (a claim that
     never ran is no claim), whether its mutants are evaluated here or by reruns.  Asserts whose
     test calls something that may have side effects, and asserts in a class body (a lambda there
-    cannot see the class's names), are mutated by reruns instead (``rerun_mutants``)."""
+    cannot see the class's names), are mutated by reruns instead (``rerun_mutants``), except a
+    comparison whose side effects are all in its operands (``hoisted``): those are evaluated once."""
 
     def __init__(self):
         self.lines: dict[int, int] = {}  # assert line -> number of its mutants
@@ -151,6 +172,13 @@ class Instrument(ast.NodeTransformer):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Assert(self, node):
+        before = []
+        if not self._in_class and (split := hoisted(node.test)):
+            names, test = split
+            before = [ast.copy_location(ast.Assign([ast.Name(n, ast.Store())], operand), node)
+                      for n, operand in names]
+            node = ast.copy_location(ast.Assert(test, node.msg), node)
+            ast.fix_missing_locations(node)
         here = in_place(node.test) and not self._in_class
         mutants = assert_mutants(node.test) if here else []
         count = len(mutants) if here else len(_rerun_sites(node))
@@ -161,7 +189,7 @@ class Instrument(ast.NodeTransformer):
         call = ast.Expr(ast.Call(ast.Name(RECORDER, ast.Load()), [ast.Constant(node.lineno), ast.List(pairs, ast.Load())], []))
         ast.copy_location(call, node)
         ast.fix_missing_locations(call)
-        return [node, call]
+        return [*before, node, call]
 
 
 class Log:
@@ -222,7 +250,8 @@ def rerun_mutants(fence, source: str) -> list[tuple[str, object]]:
     in_class = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in c.body}
     for node in ast.walk(tree):
         targets = []
-        if isinstance(node, ast.Assert) and (not in_place(node.test) or id(node) in in_class):
+        if isinstance(node, ast.Assert) and (id(node) in in_class
+                                             or not (in_place(node.test) or hoisted(node.test))):
             for target, new in _rerun_sites(node):
                 segment = ast.get_source_segment(source, target)
                 if isinstance(target, ast.Constant) and isinstance(target.value, (str, bytes)) and segment:
