@@ -369,8 +369,10 @@ def on_page_markdown(markdown, page, config, files):
         else:
             log.warning(f"{page.file.src_uri}: not verified ({result.state}): {detail}")
     if page.meta.get("rule") and result:
+        page.meta["tags"] = [page.meta["rule"]]  # search only (no tags plugin): the id, weighted above text
         if page.meta.get("statement"):
-            page.meta["description"] = page.meta["statement"]
+            # the theme writes it into content="..." unescaped: a statement quoting a message has quotes
+            page.meta["description"] = html.escape(page.meta["statement"], quote=True)
         label = {"verified": "Verified on", "failed": "Failed", "unverified": "Not verified", "no-fences": "No examples"}
         badge = (f'<p class="verified verified-{result.state}">{label[result.state]}'
                  f'{": " + html.escape(result.detail) if result.state == "verified" else ""}</p>')
