@@ -400,9 +400,6 @@ def test_every_router_question_reaches_its_answer_in_two_clicks(page, browser_si
         f"{q}: {links}" for q, links in unanswered.items())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 12 item 7 (search): 'migrate' and 'migration' rank the how-to index first, 'keras 3 kernel "
-    "name' a module page; remove this mark when search ranks them right"))
 def test_search_finds_the_router_answers_first(page, browser_site):
     page.goto(browser_site, wait_until="networkidle")
     page.locator("input.md-search__input").click()
