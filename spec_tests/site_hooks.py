@@ -349,6 +349,8 @@ _watch: list = []  # (exit stack, what the renderer saw) for the page being rend
 
 def on_page_markdown(markdown, page, config, files):
     path = Path(page.file.abs_src_path)
+    # search only (no tags plugin): the rule id and the page's search_terms, weighted far above text
+    page.meta["tags"] = [str(t) for t in [page.meta.get("rule"), *page.meta.get("search_terms", [])] if t]
     scan = _scan_of(page)
     if scan and path.suffix == ".md":  # first, while the lines are the page's own: MkDocs strips the
         raw = path.read_text(encoding="utf-8-sig")  # front matter and the blank lines after it
@@ -369,7 +371,6 @@ def on_page_markdown(markdown, page, config, files):
         else:
             log.warning(f"{page.file.src_uri}: not verified ({result.state}): {detail}")
     if page.meta.get("rule") and result:
-        page.meta["tags"] = [page.meta["rule"]]  # search only (no tags plugin): the id, weighted above text
         if page.meta.get("statement"):
             # the theme writes it into content="..." unescaped: a statement quoting a message has quotes
             page.meta["description"] = html.escape(page.meta["statement"], quote=True)
