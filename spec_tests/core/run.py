@@ -2,9 +2,9 @@
 
 Before a fence: TensorFlow's and Keras' process-wide state is reset (default graph, name
 counters, seeds, Python's and NumPy's random state back to where the process started).
-Around it: a snapshot of every process-wide setting a fence could change (``STATE``); a fence
-that leaves one changed fails, naming it, and the setting is put back so the next fence is not
-affected.  A fence that needs another process (``runner:keras2``: ``TF_USE_LEGACY_KERAS=1``
+Around it: a snapshot of every process-wide setting a fence could change (``_state_table``:
+TensorFlow's, Keras', Python's, NumPy's, the operating system's); a fence that leaves one changed
+fails, naming it, and the setting is put back so the next fence is not affected.  A fence that needs another process (``runner:keras2``: ``TF_USE_LEGACY_KERAS=1``
 before TensorFlow is imported) runs in a ``Worker``: a child process that imported TensorFlow
 once and runs fences sent to it as JSON lines, through this same ``run``.
 """
@@ -15,12 +15,14 @@ import ast
 import contextlib
 import io
 import json
+import logging
 import os
 import random
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 import types
 import warnings
@@ -62,6 +64,11 @@ def import_tensorflow():
             import tensorflow as tf
 
             tf.config.list_physical_devices()  # device probing logs too; do it now
+            with contextlib.suppress(ImportError):  # Keras too, before any fence, so that every snapshot
+                import keras  # noqa: F401          # holds its settings (and old releases warn in their import)
+            if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
+                with contextlib.suppress(ImportError):
+                    import tf_keras  # noqa: F401
         except BaseException:
             os.dup2(saved, 2)
             sink.seek(0)
@@ -80,48 +87,58 @@ def _keras_modules():
 
 def _state_table(tf) -> dict:
     """name -> (read, restore) for every process-wide setting a fence must leave as it found it."""
-    import decimal
-    import logging
+    table = _working(_tensorflow_entries(tf))
+    table.update(_working(_process_entries()))
+    for keras in _keras_modules():
+        table.update(_working(_keras_entries(keras)))
+    return table
 
-    import numpy as np
+
+def _working(entries: dict) -> dict:
+    """The entries this release has: each is a function, so an attribute or module a release lacks
+    leaves out only its own entry."""
+    table = {}
+    for name, entry in entries.items():
+        try:
+            read, restore = entry()
+            read()
+        except (AttributeError, ImportError):
+            continue
+        table[name] = (read, restore)
+    return table
+
+
+def _toggle(on, off):
+    return lambda value: (on if value else off)()
+
+
+def _tensorflow_entries(tf) -> dict:
     from tensorflow.python import tf2
     from tensorflow.python.eager import context
     from tensorflow.python.framework import config as tf_config
     from tensorflow.python.framework import ops
 
-    def toggle(on, off):
-        return lambda value: (on if value else off)()
-
-    table = _entries(tf, tf2, tf_config, np, toggle, context, ops, logging, decimal)
-    for keras in _keras_modules():
-        with contextlib.suppress(AttributeError):
-            k, b = keras.__name__, keras.backend
-            table[f"{k} floatx"] = (b.floatx, b.set_floatx)
-            table[f"{k} image_data_format"] = (b.image_data_format, b.set_image_data_format)
-            table[f"{k} epsilon"] = (b.epsilon, b.set_epsilon)
-            mp = keras.mixed_precision
-            table[f"{k} dtype policy"] = (lambda mp=mp: mp.global_policy().name, mp.set_global_policy)
-    return table
-
-
-def _entries(tf, tf2, tf_config, np, toggle, context, ops, logging, decimal) -> dict:
-    """TensorFlow's and the process's own settings (an entry a release lacks is left out)."""
-    entries = {  # each a function, so an attribute a release lacks fails only its own entry
+    toggle, ctx = _toggle, context.context
+    tensor_shape = sys.modules[tf.TensorShape.__module__]
+    return {
         "eager execution": lambda: (tf.executing_eagerly, toggle(
             lambda: (tf.compat.v1.reset_default_graph(), tf.compat.v1.enable_eager_execution()), lambda: None)),
         "NumPy behaviour (experimental_enable_numpy_behavior)": lambda: (
             lambda: (ops.is_numpy_style_type_promotion(), hasattr(tf.Tensor, "ravel")), None),
-        "eager name scope": lambda: (lambda: context.context().scope_name,
-                                     lambda v: setattr(context.context(), "scope_name", v)),
+        "eager name scope": lambda: (lambda: ctx().scope_name, lambda v: setattr(ctx(), "scope_name", v)),
+        "eager device scope (tf.device)": lambda: (lambda: ctx().device_name,
+                                                   lambda v: ctx()._set_device(v, tf.DeviceSpec.from_string(v))),
         "TensorFloat-32": lambda: (tf.config.experimental.tensor_float_32_execution_enabled,
                                    tf.config.experimental.enable_tensor_float_32_execution),
         "traceback filtering": lambda: (tf.debugging.is_traceback_filtering_enabled, toggle(
             tf.debugging.enable_traceback_filtering, tf.debugging.disable_traceback_filtering)),
-        "root logger level": lambda: (lambda: logging.getLogger().level, lambda v: logging.getLogger().setLevel(v)),
-        "decimal context": lambda: (lambda: str(decimal.getcontext()), None),
         "tf.config.run_functions_eagerly": lambda: (tf.config.functions_run_eagerly, tf.config.run_functions_eagerly),
         "TF2 behaviour (tf.compat.v1.disable_v2_behavior)": lambda: (tf2.enabled, toggle(tf.compat.v1.enable_v2_behavior,
                                                                                   tf.compat.v1.disable_v2_behavior)),
+        # after TF2 behaviour, which switches it too; back to "follow TF2 behaviour" where that gives the value
+        "v2 tensorshape (tf.compat.v1.disable_v2_tensorshape)": lambda: (
+            lambda: tf.TensorShape(None)._v2_behavior,
+            lambda v: setattr(tensor_shape, "_TENSORSHAPE_V2_OVERRIDE", None if v == tf2.enabled() else v)),
         "resource variables": lambda: (tf.compat.v1.resource_variables_enabled,
                                toggle(tf.compat.v1.enable_resource_variables, tf.compat.v1.disable_resource_variables)),
         "tensor equality": lambda: (lambda: tf.Tensor._USE_EQUALITY,
@@ -131,24 +148,250 @@ def _entries(tf, tf2, tf_config, np, toggle, context, ops, logging, decimal) -> 
         "op determinism": lambda: (tf_config.is_op_determinism_enabled,
                            toggle(tf_config.enable_op_determinism, tf_config.disable_op_determinism)),
         "soft device placement": lambda: (tf.config.get_soft_device_placement, tf.config.set_soft_device_placement),
+        "device policy": lambda: (tf.config.experimental.get_device_policy, tf.config.experimental.set_device_policy),
+        "synchronous execution": lambda: (tf.config.experimental.get_synchronous_execution,
+                                          tf.config.experimental.set_synchronous_execution),
+        "device placement logging (tf.debugging.set_log_device_placement)": lambda: (
+            lambda: ctx().log_device_placement, tf.debugging.set_log_device_placement),
+        "MLIR bridge (tf.config.experimental.enable_mlir_bridge)": lambda: (
+            lambda: ctx().enable_mlir_bridge, lambda v: _set_mlir_bridge(tf, v)),
         "XLA JIT": lambda: (tf.config.optimizer.get_jit, tf.config.optimizer.set_jit),
         "grappler options": lambda: (tf.config.optimizer.get_experimental_options, None),
-        "TensorFlow logger level": lambda: (lambda: tf.get_logger().level, lambda v: tf.get_logger().setLevel(v)),
+        "op callbacks (tf.debugging.enable_check_numerics, enable_dump_debug_info)": lambda: (
+            lambda: list(ctx().op_callbacks), lambda v: _set_op_callbacks(tf, ctx(), v)),
+        "gradient recording (a tape entered and not left, or stop_recording)": lambda: (
+            lambda: (_record().could_possibly_record(), _record().pywrap_tfe.TFE_Py_TapeSetIsStopped()),
+            lambda v: _stop_tapes(tf, v)),
+        "tf.summary default writer, step and recording": lambda: (
+            lambda: dict(vars(_summary_state())), lambda v: vars(_summary_state()).update(v)),
+        "tf.data debug mode (tf.data.experimental.enable_debug_mode)": lambda: (
+            lambda: _module("tensorflow.python.data.ops.debug_mode").DEBUG_MODE,
+            lambda v: _module("tensorflow.python.data.ops.debug_mode").toggle_debug_mode(v)),
+        "strict mode (tf.experimental.enable_strict_mode)": lambda: (
+            lambda: _module("tensorflow.python.framework.strict_mode").STRICT_MODE,
+            lambda v: setattr(_module("tensorflow.python.framework.strict_mode"), "STRICT_MODE", v)),
+        "AutoGraph verbosity (tf.autograph.set_verbosity)": lambda: (
+            lambda: (_ag_logging().verbosity_level, _ag_logging().echo_log_to_stdout),
+            lambda v: _ag_logging().set_verbosity(*v)),
+    }
+
+
+def _process_entries() -> dict:
+    """Python's, NumPy's and the operating system's settings for this process."""
+    import decimal
+    import gc
+    import locale
+    import socket
+
+    import numpy as np
+
+    toggle = _toggle
+    return {
+        "absl verbosity (absl.logging.set_verbosity)": lambda: (
+            _module("absl.logging").get_verbosity, _module("absl.logging").set_verbosity),
+        "loggers": lambda: (_loggers, _set_loggers),  # (after absl verbosity, which sets absl's logger)
+        "logging.disable": lambda: (lambda: logging.root.manager.disable, lambda v: logging.disable(v)),
+        "decimal context": lambda: (lambda: str(decimal.getcontext()), None),
         "NumPy print options": lambda: (np.get_printoptions, lambda v: np.set_printoptions(**v)),
         "NumPy floating-point errors": lambda: (np.geterr, lambda v: np.seterr(**v)),
-        "os.environ": lambda: (lambda: dict(os.environ), lambda v: (os.environ.clear(), os.environ.update(v))),
+        "NumPy floating-point error callback (np.seterrcall)": lambda: (np.geterrcall, np.seterrcall),
+        "NumPy buffer size": lambda: (np.getbufsize, np.setbufsize),
+        "os.environ": lambda: (_environment, _set_environment),
         "working directory": lambda: (os.getcwd, os.chdir),
+        "umask": lambda: (_umask, os.umask),
+        "locale": lambda: (lambda: locale.setlocale(locale.LC_ALL), lambda v: locale.setlocale(locale.LC_ALL, v)),
         "sys.path": lambda: (lambda: list(sys.path), lambda v: sys.path.__setitem__(slice(None), v)),
+        "recursion limit": lambda: (sys.getrecursionlimit, sys.setrecursionlimit),
+        "int max str digits": lambda: (sys.get_int_max_str_digits, sys.set_int_max_str_digits),
+        "thread switch interval": lambda: (sys.getswitchinterval, sys.setswitchinterval),
+        "dlopen flags": lambda: (sys.getdlopenflags, sys.setdlopenflags),
+        "sys.stdin, stdout, stderr": lambda: (
+            lambda: (sys.stdin, sys.stdout, sys.stderr), lambda v: _set_attributes(sys, "stdin stdout stderr", v)),
+        "sys and threading hooks": lambda: (
+            lambda: (sys.excepthook, sys.displayhook, sys.unraisablehook, sys.breakpointhook, threading.excepthook),
+            lambda v: (_set_attributes(sys, "excepthook displayhook unraisablehook breakpointhook", v[:4]),
+                       setattr(threading, "excepthook", v[4]))),
+        "profile and trace functions (sys.setprofile, sys.settrace)": lambda: (
+            lambda: (sys.getprofile(), sys.gettrace()), lambda v: (sys.setprofile(v[0]), sys.settrace(v[1]))),
+        "threading profile and trace functions": lambda: (
+            lambda: (threading.getprofile(), threading.gettrace()),
+            lambda v: (threading.setprofile(v[0]), threading.settrace(v[1]))),
+        "threads left running": lambda: (lambda: sorted(t.name for t in threading.enumerate()), None),
+        "Keras packages loaded": lambda: (_keras_loaded, _no_new_keras),
+        "garbage collector": lambda: (lambda: (gc.isenabled(), gc.get_threshold()),
+                                      lambda v: (toggle(gc.enable, gc.disable)(v[0]), gc.set_threshold(*v[1]))),
+        "socket default timeout": lambda: (socket.getdefaulttimeout, socket.setdefaulttimeout),
+        "signal handlers": lambda: (_signal_handlers, _set_signal_handlers),
+        "resource limits": lambda: (_resource_limits, _set_resource_limits),
     }
-    table = {}
-    for name, entry in entries.items():
-        try:
-            read, restore = entry()
-            read()
-        except AttributeError:
-            continue
-        table[name] = (read, restore)
-    return table
+
+
+def _keras_loaded() -> list[str]:
+    return [keras.__name__ for keras in _keras_modules()]
+
+
+def _no_new_keras(before: list[str]) -> None:
+    new = ", ".join(sorted(set(_keras_loaded()) - set(before)))
+    raise ValueError(f"{new} was first imported in this fence, so its settings were never checked; a Keras 2 "
+                     "example runs with runner:keras2, where tf_keras is loaded before any fence")
+
+
+def _keras_entries(keras) -> dict:
+    k, b = keras.__name__, keras.backend
+    mp = keras.mixed_precision
+    return {
+        f"{k} floatx": lambda: (b.floatx, b.set_floatx),
+        f"{k} image_data_format": lambda: (b.image_data_format, b.set_image_data_format),
+        f"{k} epsilon": lambda: (b.epsilon, b.set_epsilon),
+        f"{k} dtype policy": lambda: (lambda: mp.global_policy().name, mp.set_global_policy),
+        f"{k} max epochs": lambda: (keras.config.max_epochs, keras.config.set_max_epochs),
+        f"{k} max steps per epoch": lambda: (keras.config.max_steps_per_epoch, keras.config.set_max_steps_per_epoch),
+        f"{k} interactive logging": lambda: (keras.utils.is_interactive_logging_enabled, _toggle(
+            keras.utils.enable_interactive_logging, keras.utils.disable_interactive_logging)),
+        f"{k} TF random generator": lambda: (b.experimental.is_tf_random_generator_enabled, _toggle(
+            b.experimental.enable_tf_random_generator, b.experimental.disable_tf_random_generator)),
+        f"{k} manual variable initialization": lambda: (
+            lambda: _module_of(b.manual_variable_initialization)._MANUAL_VAR_INIT, b.manual_variable_initialization),
+        f"{k} safe mode (enable_unsafe_deserialization)": lambda: (
+            _module_of(keras.__internal__.enable_unsafe_deserialization).in_safe_mode,
+            lambda v: setattr(_module_of(keras.__internal__.enable_unsafe_deserialization).SAFE_MODE, "safe_mode", v)),
+    }
+
+
+def _module(name: str):
+    import importlib
+
+    return importlib.import_module(name)
+
+
+def _module_of(function):
+    return sys.modules[function.__module__]
+
+
+def _summary_state():
+    return _module("tensorflow.python.ops.summary_ops_v2")._summary_state
+
+
+def _record():
+    return _module("tensorflow.python.eager.record")
+
+
+def _ag_logging():
+    return _module("tensorflow.python.autograph.utils.ag_logging")
+
+
+def _set_attributes(owner, names: str, values) -> None:
+    for name, value in zip(names.split(), values):
+        setattr(owner, name, value)
+
+
+def _set_mlir_bridge(tf, value) -> None:
+    if value not in (1, 2):  # MLIR_BRIDGE_ROLLOUT_ENABLED, _DISABLED; "unspecified" has no setter
+        raise ValueError("TensorFlow cannot put the MLIR bridge back to unspecified")
+    (tf.config.experimental.enable_mlir_bridge if value == 1 else tf.config.experimental.disable_mlir_bridge)()
+
+
+def _set_op_callbacks(tf, context, before) -> None:
+    tf.debugging.disable_check_numerics()
+    tf.debugging.experimental.disable_dump_debug_info()
+    for callback in context.op_callbacks:
+        if callback not in before:
+            context.remove_op_callback(callback)
+
+
+def _stop_tapes(tf, before) -> None:
+    import gc
+
+    if not before[1]:
+        _record().pywrap_tfe.TFE_Py_TapeSetRestartOnThread()
+    for tape in gc.get_objects():
+        if isinstance(tape, (tf.GradientTape, tf.autodiff.ForwardAccumulator)) and tape._recording:
+            tape.__exit__(None, None, None)
+    if _record().could_possibly_record() != before[0]:
+        raise ValueError("a tape it entered is still recording")
+
+
+_NEW_LOGGER = (0, (), (), True, False)  # level, handlers, filters, propagate, disabled
+
+
+def _loggers() -> dict:
+    """Each logger set up otherwise than a new one (a level it would inherit anyway counts as unset:
+    tf.saved_model.save sets absl's logger to the level it had)."""
+    state = {}
+    for name, logger in [("root", logging.getLogger()), *logging.Logger.manager.loggerDict.items()]:
+        if isinstance(logger, logging.Logger):
+            inherited = logger.parent.getEffectiveLevel() if logger.parent else None
+            level = 0 if logger.level == inherited else logger.level
+            s = (level, tuple(logger.handlers), tuple(logger.filters), logger.propagate, logger.disabled)
+            if s != _NEW_LOGGER:
+                state[name] = s
+    return state
+
+
+def _set_loggers(before: dict) -> None:
+    for name in set(before) | set(_loggers()):
+        logger = logging.getLogger(None if name == "root" else name)
+        level, handlers, filters, logger.propagate, logger.disabled = before.get(name, _NEW_LOGGER)
+        logger.handlers[:], logger.filters[:] = handlers, filters
+        logger.setLevel(level)  # (also clears the loggers' cached levels)
+
+
+def _environment() -> dict:
+    """The environment as TensorFlow's C++ code and child processes see it: os.environ, and what
+    os.putenv / os.unsetenv changed behind its back (os.environ alone where that cannot be read)."""
+    import ctypes
+    import itertools
+
+    try:
+        environ = ctypes.POINTER(ctypes.c_char_p).in_dll(ctypes.CDLL(None), "environ")
+    except (OSError, ValueError):
+        return dict(os.environ)
+    pairs = itertools.takewhile(bool, (environ[i] for i in itertools.count()))
+    return dict(pair.decode(errors="replace").partition("=")[::2] for pair in pairs)
+
+
+def _set_environment(before: dict) -> None:
+    os.environ.clear()
+    os.environ.update(before)
+    for name in set(_environment()) - set(before):
+        os.unsetenv(name)
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def _signal_handlers() -> dict:
+    import signal
+
+    return {s.name: signal.getsignal(s) for s in signal.Signals}
+
+
+def _set_signal_handlers(before: dict) -> None:
+    import signal
+
+    for s in signal.Signals:
+        if signal.getsignal(s) != before[s.name]:
+            if before[s.name] is None:
+                raise ValueError(f"{s.name}'s handler was not set from Python")
+            signal.signal(s, before[s.name])
+
+
+def _resource_limits() -> dict:
+    import resource
+
+    names = {getattr(resource, n): n for n in sorted(dir(resource), reverse=True) if n.startswith("RLIMIT_")}
+    return {name: resource.getrlimit(number) for number, name in names.items()}  # (one name per limit)
+
+
+def _set_resource_limits(before: dict) -> None:
+    import resource
+
+    for name, limits in before.items():
+        if resource.getrlimit(getattr(resource, name)) != limits:
+            resource.setrlimit(getattr(resource, name), limits)
 
 
 def snapshot(tf) -> dict:
@@ -166,6 +409,9 @@ def reset_process(tf) -> None:
     import numpy as np
 
     tf.compat.v1.reset_default_graph()  # also empties the eager-mode variable store
+    tf.get_logger()  # logging sets itself up on first use (TensorFlow's logger; absl's first message gives
+    if not logging.root.handlers:  # the root logger a handler): before the fence, not in it
+        logging.basicConfig()
     for keras in _keras_modules():  # layer-name counters, global state
         clear_session = keras.backend.clear_session
         if "free_memory" in inspect.signature(clear_session).parameters:
@@ -175,6 +421,8 @@ def reset_process(tf) -> None:
                 clear_session()
     tf.config.run_functions_eagerly(False)
     tf.random.set_seed(None)
+    with contextlib.suppress(AttributeError):  # the next use makes a fresh one, as in a new process
+        tf.random.set_global_generator(None)
     if not _START:
         _START.update(random=random.getstate(), numpy=np.random.get_state())
     random.setstate(_START["random"])
@@ -185,6 +433,11 @@ def reset_process(tf) -> None:
             start = _START.setdefault(f"{keras.__name__} custom objects", dict(registered))
             registered.clear()
             registered.update(start)
+        with contextlib.suppress(AttributeError):  # Keras 2: the seeds keras.utils.set_random_seed gives layers
+            _module_of(keras.backend.clear_session)._SEED_GENERATOR.generator = None
+
+
+KEYED = ("os.environ", "loggers", "signal handlers", "resource limits")  # said as the names that changed
 
 
 def undo_leaks(tf, before: dict) -> list[str]:
@@ -197,9 +450,9 @@ def undo_leaks(tf, before: dict) -> list[str]:
         now = read()
         if now == before[name]:
             continue
-        if name == "os.environ":
+        if name in KEYED:
             changed = sorted(k for k in set(now) | set(before[name]) if now.get(k) != before[name].get(k))
-            leaks.append(f"os.environ changed ({', '.join(changed)})")
+            leaks.append(f"{name} changed ({', '.join(changed)})")
         elif name == "sys.path":
             leaks.append("sys.path changed")
         else:
@@ -208,7 +461,7 @@ def undo_leaks(tf, before: dict) -> list[str]:
             if restore is None:
                 raise ValueError("it cannot be put back")
             restore(before[name])
-        except (ValueError, RuntimeError) as error:
+        except Exception as error:  # noqa: BLE001 (whatever stops it, the fence is reported)
             leaks.append(f"which could not be undone ({error}), so later fences in this process may fail too")
     return leaks
 
@@ -405,11 +658,7 @@ class Runner:
 
 def _serve() -> None:
     """Worker side: fences in as JSON lines on stdin, outcomes out as JSON lines on stdout."""
-    import_tensorflow()
-    with contextlib.suppress(ImportError):  # now, outside the fences' warnings-as-errors: old releases
-        import keras  # noqa: F401          # warn inside their own import
-        if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
-            import tf_keras  # noqa: F401  (imported now, so each reset clears its session too)
+    import_tensorflow()  # (with Keras: now, outside the fences' warnings-as-errors)
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing a fence prints can break the protocol
     for line in sys.stdin:
