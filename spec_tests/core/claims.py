@@ -645,6 +645,9 @@ claim_truth.pytests = _pytests
 class Dummy:
     """Whatever is asked of it, a fresh Dummy (never equal to anything but itself)."""
 
+    def __init__(self, *args, **kwargs):  # (a class a fence derives from a stand-in is made like one)
+        pass
+
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
@@ -668,8 +671,8 @@ class Dummy:
     def __len__(self):
         return 0
 
-    def __mro_entries__(self, bases):
-        return (object,)
+    def __mro_entries__(self, bases):  # `class Net(tf.Module)`: a Dummy too, so code runs on to the claims
+        return (Dummy,)
 
     def __ne__(self, other):  # like ==, never true: a claim `tf... != x` fails on stand-ins too
         return False
@@ -703,9 +706,11 @@ class Dummy:
 
 
 class StandInModule(types.ModuleType):
+    __version__ = "0.0.0"  # a release no claim is about (code that reads the version runs on)
+
     def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if name.startswith("__") and name.endswith("__") and name not in ("__internal__", "__operators__"):
+            raise AttributeError(name)  # (Python's own: the import system asks for them)
         return Dummy()
 
 
@@ -722,6 +727,26 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module):
         pass
+
+
+class UnpackStandIns(ast.NodeTransformer):
+    """With stand-ins, ``a, b = tf.split(...)`` gives each name a stand-in (a Dummy has no length)."""
+
+    def visit_Assign(self, node):
+        self.generic_visit(node)
+        sizes = [len(t.elts) for t in node.targets if isinstance(t, (ast.Tuple, ast.List))
+                 and not any(isinstance(e, ast.Starred) for e in t.elts)]
+        if sizes:
+            node.value = ast.copy_location(_guard("unpack", node.value, ast.Constant(sizes[0])), node.value)
+            ast.fix_missing_locations(node)
+        return node
+
+
+def _unpack(value, size: int):
+    return tuple(Dummy() for _ in range(size)) if isinstance(value, Dummy) else value
+
+
+claim_truth.unpack = _unpack
 
 
 @contextlib.contextmanager

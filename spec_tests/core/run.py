@@ -29,7 +29,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from spec_tests.core.claims import TRUTH_GUARD, GuardTruthiness, claim_problems, claim_truth
+from spec_tests.core.claims import LEDGER, TRUTH_GUARD, GuardTruthiness, claim_problems, claim_truth
 from spec_tests.core.fence import Fence
 from spec_tests.core.fixtures import ROOT, env_of, not_applicable, setups
 
@@ -38,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @dataclass
 class Outcome:
-    status: str  # "passed", "failed" or "n/a"
+    status: str  # "passed", "failed" or "n/a"; mode "stand-in" also "undecided": failed before any claim did
     message: str = ""  # the failure (file:line, the claim, the values compared) or the n/a reason
     line: int | None = None  # the page line of the failing claim
     mutants: dict | None = None  # mode "mutants": {"killed": n, "survivors": [...], "unreached": [...]}
@@ -506,9 +506,9 @@ def run(fence: Fence, mode: str = "run") -> Outcome:
     """Run one fence in this process, as every runner does; never raises for a failing fence.
 
     Modes, for mutation testing (``spec_tests/mutate.py``): ``stand-in`` replaces TensorFlow, Keras
-    and tf_keras by stand-ins whose every attribute is a fresh dummy (the fence must then fail:
-    its claims are about TensorFlow); ``mutants`` evaluates each assert's mutants right after it
-    passes (``spec_tests.core.mutants``).
+    and tf_keras by stand-ins whose every attribute is a fresh dummy (the fence must then fail in a
+    claim: its claims are about TensorFlow; failing anywhere else first, it is "undecided");
+    ``mutants`` evaluates each assert's mutants right after it passes (``spec_tests.core.mutants``).
     """
     assert mode in MODES, mode
     if reason := not_applicable(fence.options):
@@ -530,6 +530,10 @@ def run(fence: Fence, mode: str = "run") -> Outcome:
 
         instrument, log = Instrument(), Log()
         namespace[RECORDER] = log
+    elif mode == "stand-in":
+        from spec_tests.core.claims import UnpackStandIns
+
+        instrument = UnpackStandIns()
     error = None
     try:
         code = compile_fence(fence, instrument=instrument)
@@ -552,6 +556,8 @@ def run(fence: Fence, mode: str = "run") -> Outcome:
     workdir.cleanup()
     if error is not None:
         message, line = describe(error, fence)
+        if mode == "stand-in" and not _stopped_in_a_claim(namespace):
+            return Outcome("undecided", message, line)
         return Outcome("failed", message + (f"\n(the fence also leaked {'; '.join(leaks)})" if leaks else ""), line)
     if leaks:
         return Outcome("failed", f"{fence.where}: the fence leaked " + "; ".join(leaks), fence.line)
@@ -561,6 +567,12 @@ def run(fence: Fence, mode: str = "run") -> Outcome:
         survivors = [f"{fence.page}:{s}" for s in log.survivors]
         return Outcome("passed", mutants={"killed": log.killed, "survivors": survivors, "unreached": unreached})
     return Outcome("passed")
+
+
+def _stopped_in_a_claim(namespace) -> bool:
+    """Whether the fence's error came from a claim: its ledger has a claim that started and never finished."""
+    ledger = namespace.get(LEDGER)
+    return ledger is not None and any(ledger.left.get(line, 0) != n for line, n in ledger.entered.items())
 
 
 # --------------------------------------------------------------------------- other processes
