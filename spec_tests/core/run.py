@@ -4,9 +4,10 @@ Before a fence: TensorFlow's and Keras' process-wide state is reset (default gra
 counters, seeds, Python's and NumPy's random state back to where the process started).
 Around it: a snapshot of every process-wide setting a fence could change (``_state_table``:
 TensorFlow's, Keras', Python's, NumPy's, the operating system's); a fence that leaves one changed
-fails, naming it, and the setting is put back so the next fence is not affected.  A fence that needs another process (``runner:keras2``: ``TF_USE_LEGACY_KERAS=1``
-before TensorFlow is imported) runs in a ``Worker``: a child process that imported TensorFlow
-once and runs fences sent to it as JSON lines, through this same ``run``.
+fails, naming it, and the setting is put back so the next fence is not affected.  A fence that
+needs another process (``runner:keras2``: ``TF_USE_LEGACY_KERAS=1`` before TensorFlow is
+imported) runs in a ``Worker``: a child process that imported TensorFlow once and runs fences
+sent to it as JSON lines, through this same ``run``.
 """
 
 from __future__ import annotations
