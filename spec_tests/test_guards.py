@@ -637,6 +637,24 @@ NEVER_RAN = "claims ran"
     pytest.param('x = tf.constant(1)\nassert x is x, "same"', "assert", "compares `x` with itself", id="x-is-x"),
     pytest.param('assert (d := tf.constant(1).dtype) == d, "same"', "assert", "with itself", id="walrus"),
     pytest.param('a = tf.constant(1).dtype\nassert a.__eq__(a), "same"', "assert", "with itself", id="dunder-eq"),
+    pytest.param('x = tf.constant(1)\nassert x.numpy() == x.numpy(), "same"', "assert",
+                 "compares `x.numpy()` with itself", id="a-method-call-twice"),
+    pytest.param('a = tf.Variable(1.0, name="a")\nassert a.name == a.name, "same"', "assert",
+                 "compares `a.name` with itself", id="an-attribute-twice"),
+    pytest.param('def f(t):\n    return t.dtype\n\n\nx = tf.constant(1)\nassert f(x) == f(x), "same"', "assert",
+                 "compares `f(x)` with itself", id="a-function-of-a-value-twice"),
+    pytest.param('x = tf.constant(1)\nassert tf.identity(x).dtype is tf.identity(x).dtype, "same"', "assert",
+                 "compares `tf.identity(x).dtype` with itself", id="a-tensorflow-call-on-a-value-twice"),
+    pytest.param('x = tf.constant(1)\nassert x.numpy() >= x.numpy(), "same"', "assert", "with itself",
+                 id="greater-or-equal-to-itself"),
+    pytest.param('x = tf.constant(1)\nassert x.numpy() in [x.numpy(), 2], "same"', "assert",
+                 "`x.numpy()` is one of the values it is looked for in", id="in-a-list-holding-the-same-call"),
+    pytest.param('x = tf.constant(1)\nassert x.numpy().__eq__(x.numpy()), "same"', "assert", "with itself",
+                 id="dunder-eq-of-a-call"),
+    pytest.param('import numpy as np\nx = tf.constant([1, 2])\nassert np.array_equal(x.numpy(), x.numpy()), "same"',
+                 "assert", "compares `x.numpy()` with itself", id="array-equal-of-itself"),
+    pytest.param('x = tf.constant([1, 2])\nassert bool(tf.reduce_all(tf.equal(x, x))), "same"', "assert",
+                 "compares `x` with itself", id="tf-equal-of-itself"),
     # or True and its spellings
     pytest.param('x = tf.constant(1)\nassert x.dtype == tf.float32 or True, "x"', "assert", "`or` with `True`",
                  id="or-True"),
@@ -847,6 +865,12 @@ def test_real_claims_of_every_kind_pass(run_page):
             pass
         with contextlib.suppress(KeyError):
             assert t.shape.rank == 1, "suppress of another error"
+
+        def make():
+            return tf.Variable(1.0, name="v")
+
+        assert make().name == make().name == "v:0", "code run twice, compared: eager names are not numbered"
+        assert tf.keras.layers.Dense(1).name != tf.keras.layers.Dense(1).name, "Keras numbers its layers"
         '''))
     result.assert_outcomes(passed=1)
 

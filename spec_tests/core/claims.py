@@ -7,7 +7,9 @@ A fence states its claims as ``assert <claim>, "<what was expected>"`` or
 Refused before the fence runs (``claim_problems``), with the line: a fence (or notebook code
 cell) with no claim; an assert whose test depends on nothing the example computed (``assert
 True``, ``assert not False``, ``assert 1 < 2``, ``assert len("ab") == 2``); two identical
-operands; an ``or``/``|``/``any([...])`` with a constant operand; an assert inside ``try`` (or
+operands (``a.name == a.name``; with ``==``/``is``/``<=``/``>=``/``in``, ``np.array_equal`` and the
+like, also calls that read a value the example computed: ``x.numpy() == x.numpy()``, ``f(x) is
+f(x)``); an ``or``/``|``/``any([...])`` with a constant operand; an assert inside ``try`` (or
 ``except*``, or ``contextlib.suppress``) that swallows ``AssertionError``; an assert inside
 ``with pytest.raises`` (it never runs once the error is raised); ``pytest.raises`` (however
 pytest was imported) without the exact error, without ``match=``, with a ``match=`` that
@@ -131,10 +133,19 @@ def _pure_calls_only(node) -> bool:
         isinstance(n, (ast.Await, ast.NamedExpr)) for n in ast.walk(node))
 
 
-def _same(a, b) -> bool:
-    """Two operands that are the same value: the same text with no call (but to pure builtins),
-    or `(y := ...) == y`."""
-    if ast.dump(a) == ast.dump(b) and _pure_calls_only(a):
+def _reads_values(node, modules) -> bool:
+    """Whether an expression reads a name the example bound (not a module, not a function it only calls)."""
+    callees = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    values = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in callees}
+    return bool(values & _free_names(node) - modules - PURE_BUILTINS)
+
+
+def _same(a, b, modules=frozenset(), reflexive=True) -> bool:
+    """Two operands that are the same value: the same text with no call (but to pure builtins); under
+    `==`, `is`, `<=`, `>=`, `in`, the same text reading a value the example computed (`x.numpy()`,
+    `f(x)`; code that makes something anew, `f() is f()`, `tf.Variable(1.0).name`, may differ); or
+    `(y := ...) == y`."""
+    if ast.dump(a) == ast.dump(b) and (_pure_calls_only(a) or reflexive and _reads_values(a, modules)):
         return True
     for x, y in ((a, b), (b, a)):
         if isinstance(x, ast.NamedExpr) and isinstance(y, ast.Name) and x.target.id == y.id:
@@ -142,7 +153,11 @@ def _same(a, b) -> bool:
     return False
 
 
-def _weak_assert(test: ast.AST) -> str | None:
+REFLEXIVE = (ast.Eq, ast.Is, ast.LtE, ast.GtE, ast.In)  # true of a value and itself
+EQUALITY_FUNCTIONS = {"array_equal", "array_equiv", "allclose", "isclose", "equal", "eq", "is_"}  # np., tf., math.
+
+
+def _weak_assert(test: ast.AST, modules=frozenset()) -> str | None:
     if is_constant(test):
         return (f"`assert {ast.unparse(test)}` depends on nothing the example computed, so it cannot fail: "
                 "compare a value the example computed with the value you expect")
@@ -171,20 +186,24 @@ def _weak_assert(test: ast.AST) -> str | None:
     for compare in (n for n in ast.walk(test) if isinstance(n, ast.Compare)):
         operands = [compare.left, *compare.comparators]
         for a, b, op in zip(operands, operands[1:], compare.ops):
-            if _same(a, b):
+            if _same(a, b, modules, isinstance(op, REFLEXIVE)):
                 return f"compares `{ast.unparse(a)}` with itself"
             if isinstance(op, (ast.In, ast.NotIn)) and isinstance(a, ast.Constant) and a.value in ("", b""):
                 return "the empty string is in every string"
             if isinstance(op, ast.In) and isinstance(b, (ast.List, ast.Tuple, ast.Set)) and any(
-                    _same(a, e) for e in b.elts):
+                    _same(a, e, modules) for e in b.elts):
                 return f"`{ast.unparse(a)}` is one of the values it is looked for in"
     for call in (n for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
         args = call.args
         if call.func.attr in {"startswith", "endswith"} and args and isinstance(args[0], ast.Constant) \
                 and args[0].value in ("", b""):
             return f"every string {call.func.attr} the empty string"
-        if call.func.attr in {"__eq__", "__le__", "__ge__", "__contains__"} and args and _same(call.func.value, args[0]):
+        if call.func.attr in {"__eq__", "__le__", "__ge__", "__contains__"} and args and _same(
+                call.func.value, args[0], modules):
             return f"compares `{ast.unparse(args[0])}` with itself"
+    for call in (n for n in ast.walk(test) if _callee(n) in EQUALITY_FUNCTIONS and len(n.args) >= 2):
+        if _same(call.args[0], call.args[1], modules):
+            return f"compares `{ast.unparse(call.args[0])}` with itself"
     for call in (n for n in ast.walk(test) if _callee(n) == "isinstance" and len(n.args) == 2):
         kinds = call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]
         if any(_name(k) == "object" for k in kinds):
@@ -365,7 +384,7 @@ def claim_problems(tree: ast.AST, fence) -> list:
     raises_calls = {id(call) for _, call in _raises_withs(tree)}
     modules = _imported_names(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assert) and (why := _weak_assert(node.test)):
+        if isinstance(node, ast.Assert) and (why := _weak_assert(node.test, modules)):
             problem(node.lineno, f"a claim that cannot fail: {why}")
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
             if _swallows(node.handlers) and _asserts_in(node.body):
