@@ -13,7 +13,7 @@ import pytest
 
 from spec_tests import mutate
 from spec_tests.core.fence import Fence
-from spec_tests.core.mutants import assert_mutants, rerun_mutants
+from spec_tests.core.mutants import Instrument, assert_mutants, rerun_mutants
 
 F = "```"
 
@@ -55,14 +55,25 @@ def test_a_raises_is_mutated_by_reruns_in_its_exception_type_and_match_fragment(
         "2: ValueError -> TypeError", "2: 'positive integer' -> 'positive integerXYZ'"]
 
 
-def test_an_assert_with_side_effects_is_mutated_by_reruns_in_literals_dtypes_and_comparisons():
+def test_an_assert_with_side_effects_in_its_operands_is_evaluated_once_and_mutated_in_place():
     source = 'assert tf.Variable(2.0, name="w").name == "w:0"\nassert tf.Variable(2.0).dtype is tf.float32\n'
     fence = Fence("page.md", 1, "python", (), source)
+    assert rerun_mutants(fence, source) == [], "no rerun: each operand is evaluated once"
+    instrument = Instrument()
+    text = ast.unparse(instrument.visit(ast.parse(source)))
+    assert text.count("tf.Variable(") == 2, "each variable is created once, as in the fence"
+    assert "lambda: __operand_1_7_0 == 'w:0_mut'" in text and "lambda: __operand_2_7_0 is tf.float64" in text, text
+    assert instrument.lines == {1: 2, 2: 2}, "a literal or dtype changed, and the comparison flipped"
+
+
+def test_an_assert_with_a_dtype_inside_a_call_or_in_a_class_body_is_mutated_by_reruns():
+    source = ('assert tf.zeros([1], tf.float64).dtype.name == "float64"\n'
+              'class A:\n    assert tf.constant(1).dtype == tf.int32\n')
+    fence = Fence("page.md", 1, "python", (), source)
     assert [d for d, _ in rerun_mutants(fence, source)] == [
-        "1: 'w:0' -> \"w:0_mut\"", "1: tf.Variable(2.0, name='w').name == 'w:0' -> "
-        "(tf.Variable(2.0, name='w').name != 'w:0')",
-        "2: tf.float32 -> (tf.float64)", "2: tf.Variable(2.0).dtype is tf.float32 -> "
-        "(tf.Variable(2.0).dtype is not tf.float32)"]
+        "1: tf.float64 -> (tf.float32)", "1: 'float64' -> \"float64_mut\"",
+        "1: tf.zeros([1], tf.float64).dtype.name == 'float64' -> (tf.zeros([1], tf.float64).dtype.name != 'float64')",
+        "3: tf.int32 -> (tf.int64)", "3: tf.constant(1).dtype == tf.int32 -> (tf.constant(1).dtype != tf.int32)"]
 
 
 # --------------------------------------------------------------------------- whole pages
