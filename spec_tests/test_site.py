@@ -105,8 +105,12 @@ def test_rule_pages_have_a_one_sentence_statement(site_root):
         meta = front_matter(page)
         if "rule" in meta:
             statement = meta.get("statement")
-            if set(meta) != {"rule", "statement"} or not isinstance(statement, str) or not statement.endswith("."):
-                bad.append(f"{page.relative_to(docs)}: front matter must be exactly `rule:` and `statement: <one sentence>.`")
+            terms = meta.get("search_terms", [])
+            if not {"rule", "statement"} <= set(meta) <= {"rule", "statement", "search_terms"} \
+                    or not isinstance(statement, str) or not statement.endswith(".") \
+                    or not (isinstance(terms, list) and all(isinstance(t, str) and t for t in terms)):
+                bad.append(f"{page.relative_to(docs)}: front matter must be `rule:`, `statement: <one sentence>.` "
+                           "and optionally `search_terms: [words, ...]`")
     assert not bad, "\n".join(bad)
 
 
