@@ -1397,3 +1397,18 @@ def test_a_notest_fence_with_a_title_is_still_labelled_not_run(project):
 def test_a_file_that_would_be_published_unrun_fails(run_page, name, content, message):
     result = run_page(content, name)
     fails_with(result, f"docs/{name}:1: ", message)
+
+
+@pytest.mark.parametrize("options", ["fixture:keras3 retry:3", "[fixture:keras3, retry:3]"])
+def test_an_unknown_notebook_option_is_reported_at_its_header_line(tmp_path, options):
+    from spec_tests.core.fence import ROOT, scan
+
+    (tmp_path / "mkdocs.yml").write_text((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    page = tmp_path / "docs" / "tutorial" / "nb.py"
+    page.parent.mkdir(parents=True)
+    page.write_text(f"# ---\n# jupyter:\n#   jupytext:\n#     formats: py:percent\n#   scopes_options: {options}\n"
+                    "# ---\n\n# %%\nx = 1\n", encoding="utf-8")
+    found = scan(page, tmp_path)
+    assert found.fences[0].options == ("fixture:keras3", "retry:3"), "a string or a YAML list"
+    assert [(p.page, p.line) for p in found.problems] == [("docs/tutorial/nb.py", 5)], found.problems
+    assert "unknown fence option `retry:3`" in found.problems[0].message

@@ -19,7 +19,7 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spec_tests.core.fixtures import DISPLAY_OPTIONS, FIXTURES, ROOT
@@ -422,7 +422,9 @@ def scan_notebook(path: Path, root: Path = ROOT) -> Scan:
             cells.append((line + 1, end))
     options = notebook_options(text)
     fence = Fence(page, 1, RUN_LANG, options, text, tuple(cells))
-    result.problems += [p for p in rule_problems(fence) if "unknown fence option" in p.message]
+    header_line = next((i for i, ln in enumerate(text.splitlines(), 1) if "scopes_options:" in ln), 1)
+    result.problems += [replace(p, line=header_line)
+                        for p in rule_problems(fence) if "unknown fence option" in p.message]
     result.problems.sort(key=lambda p: p.line)
     result.shown.append(fence)
     result.fences.append(fence)
@@ -471,7 +473,8 @@ def notebook_options(text: str) -> tuple[str, ...]:
     import yaml
 
     meta = yaml.safe_load("\n".join(line[2:] for line in header[1].splitlines())) or {}
-    return tuple(str((meta.get("jupyter") or {}).get("scopes_options", "")).split())
+    options = (meta.get("jupyter") or {}).get("scopes_options", "")
+    return tuple(options.split() if isinstance(options, str) else map(str, options))
 
 
 def scan(path: Path, root: Path = ROOT) -> Scan:
