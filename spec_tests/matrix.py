@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         list(pool.map(one, minors))
     parts = {minor: {**column, "outcomes": {k: state_of(o) for k, o in column["outcomes"].items()},
-                     "messages": {k: o.message.splitlines()[0][:300] for k, o in column["outcomes"].items()
+                     "messages": {k: brief(o.message) for k, o in column["outcomes"].items()
                                   if o.status == "failed"}} for minor, column in columns.items()}
     if args.out:
         Path(args.out).write_text(json.dumps(parts, indent=1) + "\n")
@@ -179,6 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"matrix: {len(columns)} of {len(minors)} releases in {time.monotonic() - start:.0f} s; "
               "wrote results/matrix.json")
     return 1 if errors else 0
+
+
+def brief(message: str) -> str:
+    """A failure in a line or two: where it failed and, when that line is only a header (TensorFlow's
+    "TypeError: in user code:"), the error's own last line too."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    text = lines[0] if len(lines) == 1 or not lines[0].endswith(":") else f"{lines[0]} ... {lines[-1]}"
+    return text[:600]
 
 
 def state_of(outcome) -> str:

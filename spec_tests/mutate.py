@@ -1,6 +1,6 @@
 """Mutation testing of the docs: does every claim check what it reads, and is it about TensorFlow?
 
-    python -m spec_tests.mutate [files or folders...] [--list]
+    python -m spec_tests.mutate [files or folders...] [--reuse]
 
 For every fence (pages and the notebook), in reverse page order, through the core's ``Runner``:
 
@@ -15,7 +15,9 @@ For every fence (pages and the notebook), in reverse page order, through the cor
 Run in reverse order, step 1 also checks order independence: with the suite's forward run,
 every pair of fences on a page has run in both orders.  Exit 1 on any survivor, unreached
 assert, fence that fails unmutated, fence that passes on stand-ins or fails on them before its
-claims, or fence with nothing to mutate.
+claims, or fence with nothing to mutate.  With ``--reuse`` (``./dev test``), a page whose every
+fence text was mutated cleanly before, with the same TensorFlow and mutation code, is not mutated
+again (``spec_tests.core.reuse``).
 """
 
 from __future__ import annotations
@@ -26,56 +28,75 @@ import time
 
 from spec_tests.core.fence import scan_all
 from spec_tests.core.mutants import rerun_mutants
+from spec_tests.core.reuse import MutationRecord
 from spec_tests.core.run import Runner
+
+
+def mutate_fence(runner: Runner, fence) -> tuple[int, int, list[str]]:
+    """(killed, total, what was wrong) for one fence."""
+    outcome = runner.run(fence, "mutants")
+    if outcome.status == "n/a":
+        return 0, 0, [f"{fence.where}: not mutated: not applicable here ({outcome.message})"]
+    if outcome.status != "passed":
+        return 0, 0, [f"{fence.where}: fails unmutated (in reverse order): {outcome.message}"]
+    m = outcome.mutants
+    killed, total = m["killed"], m["killed"] + len(m["survivors"])
+    bad = [f"survived: {s}" for s in m["survivors"]] + m["unreached"]
+    source = "\n" * (fence.line - 1) + fence.code
+    for description, mutant in rerun_mutants(fence, source):
+        total += 1
+        if runner.run(mutant).status == "passed":
+            bad.append(f"survived: {fence.page}:{description}")
+        else:
+            killed += 1
+    if total == 0:
+        bad.append(f"{fence.where}: nothing to mutate: no literal compared, no pytest.raises")
+    stood_in = runner.run(fence, "stand-in")
+    if stood_in.status == "passed":
+        bad.append(f"{fence.where}: passes with TensorFlow, Keras and tf_keras replaced by stand-ins: "
+                   "its claims are not about TensorFlow")
+    elif stood_in.status == "undecided":
+        error = stood_in.message.split("\n")[0].removeprefix(f"{fence.page}:{stood_in.line}: ")
+        bad.append(f"{fence.where}: fails on stand-ins before its claims (line {stood_in.line}): cannot tell "
+                   f"whether they are about TensorFlow ({error}): assert what TensorFlow returned or wrote "
+                   "before other code uses it")
+    return killed, total, bad
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spec_tests.mutate", description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", help="files or folders (default: docs/)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip pages whose every fence text was mutated cleanly before, here (./dev test does)")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    scans = scan_all(args.paths or None)
-    fences = [f for s in scans for f in s.fences][::-1]
+    scans = scan_all(args.paths or None)[::-1]
+    record = MutationRecord() if args.reuse else None
+    done = [s for s in scans if record and record.page_done(s.fences)]
+    todo = [s for s in scans if s not in done]
+    fences = [f for s in todo for f in s.fences[::-1]]
     runner = Runner()
     runner.start(fences)
-    killed = total = 0
+    killed = sum(record.fences[f.key]["killed"] for s in done for f in s.fences)
+    total = sum(record.fences[f.key]["total"] for s in done for f in s.fences)
     bad: list[str] = []
     try:
-        for fence in fences:
-            outcome = runner.run(fence, "mutants")
-            if outcome.status == "n/a":
-                bad.append(f"{fence.where}: not mutated: not applicable here ({outcome.message})")
-                continue
-            if outcome.status != "passed":
-                bad.append(f"{fence.where}: fails unmutated (in reverse order): {outcome.message}")
-                continue
-            m = outcome.mutants
-            fence_total = m["killed"] + len(m["survivors"])
-            bad += [f"survived: {s}" for s in m["survivors"]] + m["unreached"]
-            source = "\n" * (fence.line - 1) + fence.code
-            for description, mutant in rerun_mutants(fence, source):
-                fence_total += 1
-                if runner.run(mutant).status == "passed":
-                    bad.append(f"survived: {fence.page}:{description}")
-                else:
-                    m["killed"] += 1
-            if fence_total == 0:
-                bad.append(f"{fence.where}: nothing to mutate: no literal compared, no pytest.raises")
-            stood_in = runner.run(fence, "stand-in")
-            if stood_in.status == "passed":
-                bad.append(f"{fence.where}: passes with TensorFlow, Keras and tf_keras replaced by stand-ins: "
-                           "its claims are not about TensorFlow")
-            elif stood_in.status == "undecided":
-                error = stood_in.message.split("\n")[0].removeprefix(f"{fence.page}:{stood_in.line}: ")
-                bad.append(f"{fence.where}: fails on stand-ins before its claims (line {stood_in.line}): cannot tell "
-                           f"whether they are about TensorFlow ({error}): assert what TensorFlow returned or wrote "
-                           "before other code uses it")
-            killed, total = killed + m["killed"], total + fence_total
+        for i, fence in enumerate(fences, 1):
+            fence_killed, fence_total, fence_bad = mutate_fence(runner, fence)
+            killed, total, bad = killed + fence_killed, total + fence_total, bad + fence_bad
+            if record and not fence_bad:
+                record.record(fence, fence_killed, fence_total)
+            if record and i % 20 == 0:
+                record.save()
     finally:
         runner.close()
+        if record:
+            record.save()
     score = f"{100 * killed / total:.1f}%" if total else "n/a"
-    print(f"mutation: {len(fences)} fences, mutants killed/total = {killed}/{total} = {score}, "
-          f"{time.monotonic() - started:.1f} s")
+    reused = (f" ({sum(len(s.fences) for s in done)} fences on {len(done)} pages reused: the same text was "
+              "mutated cleanly before with the same TensorFlow and mutation code)") if done else ""
+    print(f"mutation: {len(fences) + sum(len(s.fences) for s in done)} fences, mutants killed/total = "
+          f"{killed}/{total} = {score}, {time.monotonic() - started:.1f} s{reused}")
     for line in bad:
         print(f"  {line}")
     return 1 if bad else 0

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from spec_tests.core import reuse
 from spec_tests.core.fence import ROOT, Fence, Problem, scan
-from spec_tests.core.results import Results, on_pin, results_path
+from spec_tests.core.results import Results, on_pin, results_path, verdict
 from spec_tests.core.run import Runner
 
 _state = pytest.StashKey[dict]()
@@ -28,6 +29,13 @@ def pytest_addoption(parser):
         default=str(ROOT),
         help="project whose mkdocs.yml and docs/ the site guards check (default: this repository)",
     )
+    parser.addoption(
+        "--reuse",
+        action="store_true",
+        help="skip what already passed on unchanged inputs: pages whose every example has a current "
+             "result, and test groups whose inputs are unchanged since they passed (./dev test does; "
+             "SCOPES_FRESH=1 turns it off)",
+    )
 
 
 def pytest_configure(config):
@@ -35,7 +43,7 @@ def pytest_configure(config):
     if docs.is_dir() and (found := sorted(docs.rglob("conftest.py"))):
         raise pytest.UsageError(f"{found[0]}:1: a conftest.py in docs/ would be loaded as a pytest plugin and "
                                 "could rewrite every result: remove it (the site's examples take no conftest)")
-    config.stash[_state] = {"runner": Runner(), "results": None}
+    config.stash[_state] = {"runner": Runner(), "results": None, "reused": [], "groups": {}}
 
 
 def pytest_unconfigure(config):
@@ -77,7 +85,7 @@ class DocsDir(pytest.Directory):
 
 class DocFile(pytest.File):
     def collect(self):
-        page = scan(self.path, Path(self.config.rootpath))
+        self.scan = page = scan(self.path, Path(self.config.rootpath))
         for problem in page.problems:
             yield ProblemItem.from_parent(self, name=f"problem:{problem.line}", problem=problem)
         for fence in page.fences:
@@ -132,8 +140,40 @@ class FenceItem(pytest.Item):
         return self.path, self.fence.line - 1, self.fence.where
 
 
+def _reuse(config, items) -> list:
+    """With --reuse: the items that need not run again (see spec_tests.core.reuse); noted for the summary."""
+    state, root = config.stash[_state], Path(config.rootpath)
+    whole = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.keyword
+    skip = []
+    results = Results(results_path(root))
+    files = {item.parent for item in items if isinstance(item, FenceItem)}
+    current = [f for f in files if verdict(f.scan, results).state == "verified"]
+    if current:
+        skip += [item for item in items if isinstance(item, FenceItem) and item.parent in current]
+        env = results.environment
+        state["reused"].append(f"{sum(len(f.scan.fences) for f in current)} examples on {len(current)} pages: "
+                               f"the same text already passed on TensorFlow {env['tensorflow']}, Keras "
+                               f"{env['keras']}, tf_keras {env['tf_keras']}, with the same checker")
+    for group, (names, _) in reuse.GROUPS.items():
+        members = [item for item in items if item.path.name in names]
+        if not members:
+            continue
+        current_stamp = reuse.stamp(group, root)
+        if reuse.passed_before(group, current_stamp, root):
+            skip += members
+            state["reused"].append(f"{len(members)} {group} tests: they passed on these same inputs "
+                                   f"(stamp {current_stamp[:12]})")
+        elif whole and current_stamp:  # recorded at the end if every one of them passes
+            state["groups"][group] = current_stamp
+    return skip
+
+
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection: start workers only for fences that will run
 def pytest_collection_modifyitems(session, config, items):
+    if config.getoption("reuse") and not reuse.fresh() and (skip := _reuse(config, items)):
+        config.hook.pytest_deselected(items=skip)
+        skipped = set(skip)
+        items[:] = [item for item in items if item not in skipped]
     fences = [item for item in items if isinstance(item, FenceItem)]
     runner = config.stash[_state]["runner"]
     elsewhere = [item for item in fences if not runner.fits_here(item.fence)]
@@ -142,7 +182,17 @@ def pytest_collection_modifyitems(session, config, items):
     runner.start(item.fence for item in elsewhere)
 
 
-def pytest_sessionfinish(session):
-    results = session.config.stash[_state]["results"]
-    if results is not None and not hasattr(session.config, "workerinput"):
-        results.save()
+def pytest_sessionfinish(session, exitstatus):
+    state = session.config.stash[_state]
+    if state["results"] is not None:
+        state["results"].save()
+    if exitstatus == 0 and session.testsfailed == 0:  # a group is recorded only from a run where all passed
+        for group, current_stamp in state["groups"].items():
+            reuse.record_pass(group, current_stamp, Path(session.config.rootpath))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if reused := config.stash[_state]["reused"]:
+        terminalreporter.write_sep("-", "reused, not run again (./dev test --fresh runs everything)")
+        for line in reused:
+            terminalreporter.write_line(f"  {line}")

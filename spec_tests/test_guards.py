@@ -2,9 +2,7 @@
 this process (pytester), with the project's plugin and mkdocs.yml, and shows that a page that
 breaks a rule fails with its file, its line and what to change (issue 10: no silent holes).
 
-Tests marked ``xfail(strict=True)`` are holes still open: each reason says which member gets
-through and where the fix belongs (a file of the verification core this suite does not own).
-When the fix lands the test passes, strict xfail turns that into a failure, and the mark goes.
+A hole found later gets its guard here first; the suite fails until the core closes it.
 """
 
 from __future__ import annotations
@@ -1412,3 +1410,53 @@ def test_an_unknown_notebook_option_is_reported_at_its_header_line(tmp_path, opt
     assert found.fences[0].options == ("fixture:keras3", "retry:3"), "a string or a YAML list"
     assert [(p.page, p.line) for p in found.problems] == [("docs/tutorial/nb.py", 5)], found.problems
     assert "unknown fence option `retry:3`" in found.problems[0].message
+
+
+# =========================================================================== reuse (./dev test, warm)
+def test_with_reuse_a_page_whose_examples_all_passed_is_not_run_again_until_one_changes(project, monkeypatch):
+    good = "# Page\n\n" + fence(GOOD) + "\n" + fence(GOOD.replace('"int32"', '"again"'))
+    project.write(good)
+    project.run("--reuse").assert_outcomes(passed=2)
+    again = project.run("--reuse")
+    again.assert_outcomes(deselected=2)
+    assert "2 examples on 1 pages: the same text already passed on TensorFlow" in again.stdout.str()
+    project.write(good.replace('"again"', '"edited"'))  # one fence changed: the whole page runs again
+    project.run("--reuse").assert_outcomes(passed=2)
+    project.run().assert_outcomes(passed=2)  # without --reuse everything runs
+    monkeypatch.setenv("SCOPES_FRESH", "1")
+    project.run("--reuse").assert_outcomes(passed=2)
+
+
+def test_with_reuse_a_failed_example_runs_again(project):
+    project.write("# Page\n\n" + fence(GOOD) + "\n" + fence(WRONG.format("a wrong claim")))
+    for _ in range(2):
+        project.run("--reuse").assert_outcomes(passed=1, failed=1)
+
+
+def test_with_reuse_a_test_group_runs_again_when_a_file_it_reads_changed(project):
+    import subprocess
+
+    project.pytester.makeini("[pytest]\ntestpaths = docs tests\n")
+    tests = project.root / "tests"
+    tests.mkdir()
+    (tests / "test_guards.py").write_text("def test_one():\n    pass\n\ndef test_two():\n    pass\n")
+    project.write("# Page\n\n" + fence(GOOD))
+    subprocess.run(["git", "init", "-q"], cwd=project.root, check=True)
+
+    def run():
+        result = project.pytester.runpytest_inprocess("-p", "no:cacheprovider", "--reuse")
+        return result.parseoutcomes(), result.stdout.str()
+
+    assert run()[0] == {"passed": 3}
+    counts, output = run()
+    assert counts == {"deselected": 3}, output
+    assert "2 guards tests: they passed on these same inputs" in output, output
+    project.write("# Page\n\n" + fence(GOOD.replace('"int32"', '"edited"')))  # docs are not a guard's input
+    assert run()[0] == {"passed": 1, "deselected": 2}
+    (project.root / "conftest.py").write_text(
+        (project.root / "conftest.py").read_text() + "# edited\n")  # the code is
+    assert run()[0] == {"passed": 2, "deselected": 1}
+    assert run()[0] == {"deselected": 3}
+    (tests / "test_guards.py").write_text("def test_one():\n    assert False\n")
+    assert run()[0] == {"failed": 1, "deselected": 1}
+    assert run()[0] == {"failed": 1, "deselected": 1}, "a failing group is never recorded as passed"

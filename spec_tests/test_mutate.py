@@ -277,3 +277,39 @@ def test_a_fence_whose_claim_fails_on_stand_ins_after_other_code_is_not_reported
         """)
     assert "stand-ins" not in out, out
     assert exit_code == 0, out
+
+
+
+def test_with_reuse_a_page_mutated_cleanly_is_not_mutated_again_until_a_fence_changes(tmp_path, capsys,
+                                                                                      monkeypatch):
+    monkeypatch.setenv("SCOPES_RESULTS", str(tmp_path / "results" / "fences.json"))
+    path = tmp_path / "page.md"
+    path.write_text(f'{F} {{ .python }}\nimport tensorflow as tf\nassert tf.constant(1).dtype == tf.int32, "int32"\n{F}\n')
+
+    def run(*args):
+        code = mutate.main([str(path), *args])
+        return code, capsys.readouterr().out
+
+    plain = run()
+    assert not (tmp_path / "results" / "mutation.json").exists(), "without --reuse nothing is recorded"
+    first, second = run("--reuse"), run("--reuse")
+    path.write_text(path.read_text().replace('"int32"', '"an edited message"'))
+    edited = run("--reuse")
+    monkeypatch.setenv("SCOPES_FRESH", "1")
+    fresh = run("--reuse")
+    for code, out in (plain, first, edited, fresh):
+        assert code == 0 and "reused" not in out and score(out) == "2/2 = 100.0%", out
+    assert second[0] == 0 and score(second[1]) == "2/2 = 100.0%", second[1]
+    assert "(1 fences on 1 pages reused: the same text was mutated cleanly before" in second[1], second[1]
+
+
+def test_with_reuse_a_page_with_a_survivor_is_mutated_again(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SCOPES_RESULTS", str(tmp_path / "results" / "fences.json"))
+    path = tmp_path / "page.md"
+    path.write_text(f'{F} {{ .python }}\nimport tensorflow as tf\nx = tf.constant(1)\n'
+                    f'assert x.dtype == tf.int32 or x.dtype != tf.int32, "cannot fail"\n{F}\n')
+    outs = []
+    for _ in range(2):
+        code = mutate.main([str(path), "--reuse"])
+        outs.append((code, capsys.readouterr().out))
+    assert [code for code, _ in outs] == [1, 1] and all("reused" not in out for _, out in outs), outs

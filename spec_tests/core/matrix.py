@@ -4,7 +4,7 @@
 
     {"generated": "...", "versions": {"2.12": {"tensorflow": "2.12.1", "keras": "2.12.0", ...}},
      "fences": {"<fence key>": {"2.12": "passed", "2.13": "n/a: <reason>", ...}},
-     "messages": {"<fence key>": {"2.12": "<first line of the failure>"}}}
+     "messages": {"<fence key>": {"2.12": "<where it failed and the error, in a line>"}}}
 
 Editing prose changes no key, so it never makes the matrix stale; an edited fence has a new
 key and needs only its own rerun.

@@ -1,0 +1,134 @@
+"""What a warm ``./dev test`` need not do again: work whose every input is unchanged since it passed.
+
+Three kinds of work are reused, each only when nothing it reads has changed:
+
+- an example page: every fence on it has a current result (``results.verdict`` is "verified"): a
+  result is keyed by the fence's text and stored for one environment (TensorFlow, Keras, tf_keras,
+  Python and a hash of the checker's code), so a changed fence, release or checker reruns it; a
+  page with any fence to run again runs whole, so every pair on it runs in both orders again;
+- the mutation of a page: ``mutation.json`` holds, per fence text, the mutants killed by a run
+  that found nothing wrong, for the environment and a hash of the mutation code;
+- a group of tests (the guards, the site checks): ``passed.json`` holds, per group, the stamp of
+  the inputs it last passed on: a hash of every file of the project it reads (see ``GROUPS``).
+
+``./dev test --fresh`` (or ``SCOPES_FRESH=1``) reuses nothing; CI runs on a clean clone, where
+there is nothing to reuse.  Whatever is reused is counted and named in the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from spec_tests.core.fixtures import ROOT
+
+# group -> (the test files in it, the project paths whose content it reads; None: every path)
+GROUPS = {
+    # the checker's own tests: they build their own pages, so the site's pages are not inputs
+    "guards": ({"test_guards.py", "test_mutate.py", "test_site_guards.py", "test_workflow.py"},
+               lambda path: not path.startswith(("docs/", "results/"))),
+    # the built site, in a real browser: every file, the fences' results, and the browser itself
+    "site": ({"test_site.py", "test_browser.py"}, lambda path: True),
+}
+
+
+def fresh() -> bool:
+    return os.environ.get("SCOPES_FRESH") == "1"
+
+
+def project_files(root: Path = ROOT) -> list[str] | None:
+    """Every file of the project as git sees it: tracked, and untracked but not ignored (None
+    outside a git work tree: then nothing is reused)."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                         capture_output=True)
+    if out.returncode != 0:
+        return None
+    own = (".results/", "site/")  # what the tests write (in case a project does not ignore them)
+    return sorted({p for p in out.stdout.decode().split("\0") if p and not p.startswith(own) and (root / p).is_file()})
+
+
+def browser_version() -> str:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    try:
+        return subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "none"
+
+
+def stamp(group: str, root: Path = ROOT) -> str | None:
+    """A hash of what the group's tests read: the chosen project files' names and bytes, the
+    results of the fences (for the site) and the environment; None when they cannot be listed."""
+    from spec_tests.core.results import environment, results_path
+
+    _, wanted = GROUPS[group]
+    files = project_files(root)
+    if files is None:
+        return None
+    digest = hashlib.sha256(json.dumps(environment(), sort_keys=True).encode())
+    for path in files:
+        if wanted(path):
+            digest.update(path.encode() + b"\0" + (root / path).read_bytes() + b"\0")
+    if group == "site":
+        results = results_path(root)
+        digest.update(results.read_bytes() if results.exists() else b"")
+        digest.update(browser_version().encode())
+    return digest.hexdigest()
+
+
+class Ledger:
+    """A small JSON file under .results/ (written whole, then moved into place)."""
+
+    def __init__(self, name: str, root: Path = ROOT):
+        from spec_tests.core.results import results_path
+
+        self.path = results_path(root).parent / name
+        self.data = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, self.path)
+
+
+def passed_before(group: str, current: str | None, root: Path = ROOT) -> bool:
+    return current is not None and not fresh() and Ledger("passed.json", root).data.get(group) == current
+
+
+def record_pass(group: str, current: str, root: Path = ROOT) -> None:
+    ledger = Ledger("passed.json", root)
+    ledger.data[group] = current
+    ledger.save()
+
+
+def mutation_environment() -> dict:
+    from spec_tests.core.results import environment
+
+    digest = hashlib.sha256()
+    for name in ("core/mutants.py", "mutate.py"):
+        digest.update((ROOT / "spec_tests" / name).read_bytes())
+    return {**environment(), "mutator": digest.hexdigest()[:16]}
+
+
+class MutationRecord:
+    """Per fence text: the mutants a clean mutation run killed, for this environment."""
+
+    def __init__(self, root: Path = ROOT):
+        self.ledger = Ledger("mutation.json", root)
+        self.environment = mutation_environment()
+        same = self.ledger.data.get("environment") == self.environment
+        self.fences: dict = self.ledger.data.get("fences", {}) if same else {}
+
+    def page_done(self, fences) -> bool:
+        return not fresh() and bool(fences) and all(f.key in self.fences for f in fences)
+
+    def record(self, fence, killed: int, total: int) -> None:
+        self.fences[fence.key] = {"killed": killed, "total": total, "page": fence.page}
+
+    def save(self) -> None:
+        self.ledger.data = {"environment": self.environment, "fences": dict(sorted(self.fences.items()))}
+        self.ledger.save()
