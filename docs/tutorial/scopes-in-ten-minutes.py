@@ -78,6 +78,7 @@ with graph.as_default():
     with v1.variable_scope("vs"):
         scoped = v1.get_variable("w", shape=[])
 
+assert plain.op.type == "VarHandleOp", "tf.Variable is an op in the graph"
 assert plain.name == "ns/v:0", "tf.Variable follows the name scope"
 assert stored.name == "w:0", "get_variable ignores a bare name_scope"
 assert scoped.name == "vs/w:0", "get_variable follows the variable scope"
@@ -85,7 +86,7 @@ assert scoped.name == "vs/w:0", "get_variable follows the variable scope"
 # %% [markdown]
 # ## 4. Sharing: reuse looks the name up in the variable store
 #
-# Creating `vs/w` twice is an error; with `reuse=True` (or `AUTO_REUSE`) the
+# Creating `tower/w` twice is an error; with `reuse=True` (or `AUTO_REUSE`) the
 # second request returns the stored variable. This is how TF1 shares weights
 # between two towers.
 
@@ -104,17 +105,24 @@ with graph.as_default():
     with pytest.raises(ValueError, match="already exists"):
         with v1.variable_scope("tower"):
             v1.get_variable("w", shape=[2, 2])
+    with v1.variable_scope("tower", reuse=True):
+        fetched = v1.get_variable("w", shape=[2, 2])
+
+assert fetched.name == "tower/w:0", "reuse=True returns the stored tower/w"
 
 # %% [markdown]
-# The two towers share one variable, but their ops live in different name
+# The two towers (and the `reuse=True` request) share one variable, but the
+# towers' ops live in different name
 # scopes: the variable scope re-enters `tower/` for variables and opens
 # `tower_1/` for ops.
 
 # %%
 with graph.as_default():
     variables = [v.name for v in v1.global_variables()]
+    shared = v1.global_variables()[0]
 
 assert variables == ["tower/w:0"], "one variable, shared by both towers"
+assert fetched is shared, "the one returned to the reuse=True request"
 assert left.name == "tower/MatMul:0" and right.name == "tower_1/MatMul:0", (
     "ops get a new scope"
 )
@@ -123,7 +131,9 @@ assert left.name == "tower/MatMul:0" and right.name == "tower_1/MatMul:0", (
 # ## 5. The picture: two registries
 #
 # The graph keeps op names; the variable store keeps what `get_variable` looks
-# up. List both for the towers above:
+# up. List both for the towers above (every variable here came from
+# `get_variable`, so the graph's list of variables, `global_variables()`,
+# holds the store's names):
 
 # %%
 with graph.as_default():
@@ -237,6 +247,14 @@ assert first.name == second.name == "dense/w:0", (
 )
 assert first is not second, "two different variables"
 
+with v1.variable_scope("dense", reuse=True):
+    looked_up = v1.get_variable("w", shape=[])
+    looked_up_again = v1.get_variable("w", shape=[])
+
+assert looked_up is not looked_up_again, (
+    "eager get_variable finds nothing: no store, a new variable each time"
+)
+
 
 class Dense(tf.Module):
     def __init__(self, units, name=None):
@@ -263,7 +281,7 @@ with tf.variable_creator_scope(record), tf.GradientTape() as tape:
 gradient = tape.gradient(total, layer.w)
 
 assert layer.w.name == "dense/w:0", (
-    "tf.Module opens its name scope for its variables"
+    "under with self.name_scope the module's name prefixes its variable"
 )
 assert created == [], "calling twice creates no variable"
 assert gradient.numpy().tolist() == [[2.0, 2.0, 2.0]] * 2, (
