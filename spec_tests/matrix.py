@@ -13,16 +13,17 @@ content in ``results/matrix.json``: ``--missing`` runs only fences with no outco
 (an edited fence, a new page), so editing prose never costs a rerun.
 
 In CI each release is its own job that writes its column to a part file (``--out``); a last job
-merges the parts (``--merge``) and, with ``--check``, fails when the committed results file no
-longer says what the releases do (an edited fence with no outcome, an outcome that changed), when
-a fence failed on the pinned release, or when a fence is not applicable without a reason.
+merges the parts (``--merge``) and fails when a fence failed on any release or is not applicable
+without a reason; with ``--check``, also when the committed results file no longer says what the
+releases do (an edited fence with no outcome, an outcome that changed).
 ``--nightly`` runs every fence on the newest ``tf-nightly``, ``keras-nightly`` and
 ``tf-keras-nightly`` that install together and writes ``results/nightly.json``, which the page
 "What changes in the next TensorFlow" compares with the pinned release.
 
 A venv is reused while its stamp (the sha256 of its install spec) matches; delete ``.matrix/``
 to start cold.  A failure on an old release is a fact the site shows, not an error of this
-command; it fails only when a release could not be installed or run at all.
+command (the merge and ``spec_tests/test_matrix.py`` fail on it); this command fails only when a
+release could not be installed or run at all.
 """
 
 from __future__ import annotations
@@ -212,8 +213,8 @@ def apply_parts(matrix: MatrixResults, parts: dict, fences, seconds: float) -> N
 
 
 def merge_parts(paths: list[Path], check: bool) -> int:
-    """CI's last job: the release jobs' part files into results/matrix.json; with check, fail when
-    the committed file was stale or a fence failed on the pinned release or is n/a without reason."""
+    """CI's last job: the release jobs' part files into results/matrix.json; fail when a fence failed
+    on a release or is n/a without reason, and with check when the committed file was stale."""
     fences = [f for scan in scan_all() for f in scan.fences]
     matrix = MatrixResults.read()
     before = {k: dict(v) for k, v in matrix.fences.items()}
@@ -226,6 +227,8 @@ def merge_parts(paths: list[Path], check: bool) -> int:
                 for f in matrix.missing(fences)]
     problems += [f"{f.where}: {matrix.fences[f.key].get(PINNED)} on the pinned release" for f in fences
                  if matrix.fences.get(f.key, {}).get(PINNED, "passed") != "passed"]
+    problems += [f"{f.where}: failed on {minor}: {matrix.messages.get(f.key, {}).get(minor, '')}" for f in fences
+                 for minor, state in matrix.fences.get(f.key, {}).items() if state == "failed" and minor != PINNED]
     problems += [f"{key} on {m}: not applicable without a reason" for key, row in matrix.fences.items()
                  for m, state in row.items() if state.startswith("n/a") and not state[4:].strip()]
     if check:

@@ -140,6 +140,13 @@ class FenceItem(pytest.Item):
         return self.path, self.fence.line - 1, self.fence.where
 
 
+def pytest_itemcollected(item):
+    """Each test of a group of spec_tests.core.reuse.GROUPS carries the group's mark (-m guards)."""
+    for group, (names, _) in reuse.GROUPS.items():
+        if item.path.name in names:
+            item.add_marker(group)
+
+
 def _reuse(config, items) -> list:
     """With --reuse: the items that need not run again (see spec_tests.core.reuse); noted for the summary."""
     state, root = config.stash[_state], Path(config.rootpath)

@@ -2,7 +2,9 @@
 
 Fast: reads the file and scans the docs, makes no venv. A fence added or edited without
 running the matrix for it (`./dev matrix --missing`) fails here; editing prose does not.
-A failure on an old release is not an error: it is a fact the site shows.
+Every fence passes, or is not applicable with its reason, on every release: a claim that holds
+only from some release on says so and asserts the expected value per release (README, "Writing a
+page"), so a failure anywhere is a claim the site would state wrongly for that release.
 """
 
 import re
@@ -54,6 +56,12 @@ def test_every_fence_passed_on_the_pinned_release(results, fences):
     bad = {f.where: results.fences.get(f.key, {}).get(PINNED) for f in fences
            if results.fences.get(f.key, {}).get(PINNED) != "passed"}
     assert bad == {}, "on the pinned release every fence must pass"
+
+
+def test_no_fence_failed_on_any_release(results, fences):
+    failed = {f"{f.where} on {minor}": results.messages.get(f.key, {}).get(minor, "")
+              for f in fences for minor, outcome in results.fences.get(f.key, {}).items() if outcome == "failed"}
+    assert failed == {}, "make the claim version-aware (assert the expected value per release) or fix it"
 
 
 def test_the_pinned_release_and_worker_stack_are_the_lock():

@@ -100,9 +100,15 @@ def passed_before(group: str, current: str | None, root: Path = ROOT) -> bool:
 
 
 def record_pass(group: str, current: str, root: Path = ROOT) -> None:
-    ledger = Ledger("passed.json", root)
-    ledger.data[group] = current
-    ledger.save()
+    import fcntl
+
+    path = Ledger("passed.json", root).path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:  # ./dev test's two lanes may record at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ledger = Ledger("passed.json", root)
+        ledger.data[group] = current
+        ledger.save()
 
 
 def mutation_environment() -> dict:
