@@ -60,6 +60,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the quick commands (median taken)")
     parser.add_argument("--no-test", action="store_true", help="leave out the whole test command (minutes)")
+    parser.add_argument("--fresh-test", action="store_true",
+                        help="also ./dev test --fresh, which reuses nothing (as CI on a clean clone; minutes)")
     args = parser.parse_args()
     times: dict[str, list[float]] = {}
     peaks: dict[str, float] = {}
@@ -80,7 +82,9 @@ def main() -> None:
     broken, fixed = edit_to_verdict()
     record("serve: edit to failed", broken)
     record("serve: fix to verified", fixed)
-    if not args.no_test:
+    if args.fresh_test:
+        record("./dev test --fresh", *measure([str(ROOT / "dev"), "test", "--fresh"]))
+    if not args.no_test:  # after --fresh (or any earlier run), nothing changed: everything is reused
         record("./dev test (warm)", *measure([str(ROOT / "dev"), "test"]))
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"\nmedians, measured side by side in this run ({args.rounds} rounds; serve and ./dev test once):")

@@ -42,6 +42,7 @@ from pathlib import Path
 from spec_tests.core.fence import scan_all
 from spec_tests.core.matrix import MatrixResults
 from spec_tests.core.releases import NIGHTLY, PINNED, RELEASES
+from spec_tests.core.results import verifier
 from spec_tests.core.run import Runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +128,7 @@ def run_release(minor: str, fences, log_path: Path) -> dict:
             outcomes[fence.key] = runner.run(fence)
     finally:
         runner.close()
-    return {**versions_in(venv), "install_seconds": round(install_seconds, 1), "venv_reused": reused,
+    return {**versions_in(venv), "checker": verifier(), "install_seconds": round(install_seconds, 1), "venv_reused": reused,
             "test_seconds": round(time.monotonic() - start, 1), "disk_bytes": disk_bytes(venv), "outcomes": outcomes}
 
 

@@ -154,7 +154,7 @@ def _reuse(config, items) -> list:
     skip = []
     results = Results(results_path(root))
     files = {item.parent for item in items if isinstance(item, FenceItem)}
-    current = [f for f in files if verdict(f.scan, results).state == "verified"]
+    current = [] if reuse.fresh() else [f for f in files if verdict(f.scan, results).state == "verified"]
     if current:
         skip += [item for item in items if isinstance(item, FenceItem) and item.parent in current]
         env = results.environment
@@ -177,7 +177,7 @@ def _reuse(config, items) -> list:
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection: start workers only for fences that will run
 def pytest_collection_modifyitems(session, config, items):
-    if config.getoption("reuse") and not reuse.fresh() and (skip := _reuse(config, items)):
+    if config.getoption("reuse") and (skip := _reuse(config, items)):  # fresh: nothing skipped, passes recorded
         config.hook.pytest_deselected(items=skip)
         skipped = set(skip)
         items[:] = [item for item in items if item not in skipped]
