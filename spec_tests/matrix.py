@@ -3,6 +3,7 @@
     python -m spec_tests.matrix [--versions 2.12,2.21] [--missing] [--jobs 2] [--out part.json]
     python -m spec_tests.matrix --merge parts/*.json [--check]
     python -m spec_tests.matrix --nightly
+    python -m spec_tests.matrix --costs [--versions ...] [--no-cache]
 
 For each release of ``spec_tests.core.releases.RELEASES`` it makes (or reuses) a venv
 ``.matrix/tf-2.XX`` with uv: that TensorFlow, its Keras, its tf_keras where one was released, and
@@ -141,11 +142,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--merge", nargs="+", metavar="PART", help="merge part files into the results file")
     parser.add_argument("--check", action="store_true", help="with --merge: fail if the committed file was stale")
     parser.add_argument("--nightly", action="store_true", help="the canary: results/nightly.json")
+    parser.add_argument("--costs", action="store_true",
+                        help="time a cold install of each release (new venv; --no-cache: empty uv cache too, "
+                             "as on a new CI runner), record it, and estimate the CI matrix's wall time")
+    parser.add_argument("--no-cache", action="store_true", help="with --costs: an empty uv cache (downloads)")
     args = parser.parse_args(argv)
     if args.merge:
         return merge_parts([Path(p) for p in args.merge], check=args.check)
     if args.nightly:
         return nightly()
+    if args.costs:
+        return costs([v.strip() for v in args.versions.split(",") if v.strip()], args.no_cache)
     minors = [v.strip() for v in args.versions.split(",") if v.strip()]
     if unknown := [v for v in minors if v not in RELEASES]:
         parser.error(f"unknown versions {unknown}; known: {', '.join(RELEASES)}")
@@ -208,7 +215,8 @@ def apply_parts(matrix: MatrixResults, parts: dict, fences, seconds: float) -> N
             matrix.messages.setdefault(key, {}).pop(minor, None)
             if key in column["messages"]:
                 matrix.messages[key][minor] = column["messages"][key]
-        matrix.versions[minor] = {k: v for k, v in column.items() if k not in ("outcomes", "messages")}
+        kept = {k: v for k, v in matrix.versions.get(minor, {}).items() if k.startswith("cold_install")}  # --costs
+        matrix.versions[minor] = {**kept, **{k: v for k, v in column.items() if k not in ("outcomes", "messages")}}
     matrix.generated = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     matrix.extra.update(python=PYTHON, total_seconds=round(seconds, 1))
 
@@ -240,6 +248,45 @@ def merge_parts(paths: list[Path], check: bool) -> int:
         print(line)
     print(f"merged {len(parts)} releases from {len(paths)} files into results/matrix.json; {len(problems)} problems")
     return 1 if problems else 0
+
+
+def cold_install(minor: str, no_cache: bool) -> float:
+    """Seconds to make this release's venv from nothing (uv's cache kept unless no_cache)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="scopes-cold-") as tmp:
+        venv, env = Path(tmp) / "venv", None
+        if no_cache:
+            import os
+
+            env = {**os.environ, "UV_CACHE_DIR": str(Path(tmp) / "cache")}
+        start = time.monotonic()
+        subprocess.run([uv(), "venv", "-q", "--python", base_python(), str(venv)], check=True, env=env)
+        subprocess.run([uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *install_spec(minor)],
+                       check=True, env=env)
+        return time.monotonic() - start
+
+
+def costs(minors: list[str], no_cache: bool) -> int:
+    """Per release: a cold install, the last full run's test seconds and the venv's disk; the CI
+    matrix's wall time estimated as its slowest job (one runner per release, in parallel) plus
+    the merge."""
+    matrix = MatrixResults.read()
+    kind = "cold_install_seconds_no_cache" if no_cache else "cold_install_seconds"
+    jobs = {}
+    for minor in minors:
+        seconds = cold_install(minor, no_cache)
+        column = matrix.versions.setdefault(minor, {})
+        column[kind] = round(seconds, 1)
+        test = column.get("test_seconds", 0.0)
+        jobs[minor] = seconds + test
+        print(f"TF {minor:<5} cold install {seconds:6.1f} s{' (empty uv cache)' if no_cache else ' (uv cache kept)'}"
+              f"  tests {test:6.1f} s (last full run)  disk {column.get('disk_bytes', 0) / 2**30:.1f} GiB", flush=True)
+    matrix.write()
+    slowest = max(jobs, key=jobs.get)
+    print(f"CI matrix estimate: {jobs[slowest]:.0f} s wall (its slowest job, TF {slowest}: install + tests; "
+          f"the jobs run in parallel), {sum(jobs.values()):.0f} s of runner time over {len(jobs)} jobs, plus the merge")
+    return 0
 
 
 def nightly() -> int:

@@ -77,6 +77,7 @@ class Project:
 @pytest.fixture
 def project(_tensorflow_imported, pytester, monkeypatch):
     monkeypatch.delenv("SCOPES_RESULTS", raising=False)  # results go to the scratch project's .results/
+    monkeypatch.delenv("SCOPES_FRESH", raising=False)  # set by ./dev test --fresh; the reuse guards set it themselves
     return Project(pytester)
 
 

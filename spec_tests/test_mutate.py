@@ -283,6 +283,7 @@ def test_a_fence_whose_claim_fails_on_stand_ins_after_other_code_is_not_reported
 def test_with_reuse_a_page_mutated_cleanly_is_not_mutated_again_until_a_fence_changes(tmp_path, capsys,
                                                                                       monkeypatch):
     monkeypatch.setenv("SCOPES_RESULTS", str(tmp_path / "results" / "fences.json"))
+    monkeypatch.delenv("SCOPES_FRESH", raising=False)  # set by ./dev test --fresh
     path = tmp_path / "page.md"
     path.write_text(f'{F} {{ .python }}\nimport tensorflow as tf\nassert tf.constant(1).dtype == tf.int32, "int32"\n{F}\n')
 
