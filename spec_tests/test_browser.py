@@ -97,27 +97,9 @@ def nav_urls() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def crawl(context, browser_site, nav_urls):
-    """Every page of the nav, loaded once: url -> {ids, links, errors}."""
-    pages = {}
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    p.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-    p.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-    for url in nav_urls:
-        errors.clear()
-        p.goto(browser_site + url, wait_until="load")
-        found = p.evaluate(
-            """() => ({
-                ids: [...document.querySelectorAll('[id]')].map(e => e.id)
-                     .concat([...document.querySelectorAll('a[name]')].map(e => e.name)),
-                links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
-            })"""
-        )
-        pages[url] = {**found, "errors": list(errors)}
-    p.close()
-    return pages
+def crawl(desktop_pass):
+    """Every page of the nav, loaded once (with the desktop widths): url -> {ids, links, errors}."""
+    return {url: {k: data[k] for k in ("ids", "links", "errors")} for url, data in desktop_pass["pages"].items()}
 
 
 # --------------------------------------------------------------------------- search
@@ -182,9 +164,9 @@ def test_no_broken_in_page_anchor(crawl, browser_site):
     assert broken == [], "links to an anchor that does not exist:\n" + "\n".join(broken)
 
 
-def test_no_request_to_another_host(context, crawl, browser_site):
+def test_no_request_to_another_host(context, desktop_pass, browser_site):
     host = urlsplit(browser_site).netloc
-    other = sorted({u for u in context.requested if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != host})
+    other = sorted({u for u in context.requested + desktop_pass["requested"] if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != host})
     assert other == [], "requests to a host other than 127.0.0.1:\n" + "\n".join(other)
 
 
@@ -210,23 +192,50 @@ MEASURE_WIDTHS = """() => {
 }"""
 
 
+CRAWL = """() => ({
+    ids: [...document.querySelectorAll('[id]')].map(e => e.id)
+         .concat([...document.querySelectorAll('a[name]')].map(e => e.name)),
+    links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+})"""
+
+
+def visit_every_page(chromium, browser_site, nav_urls, screen: str, crawl: bool = False) -> dict:
+    """Every page of the nav at one screen size: url -> what overflows (MEASURE_WIDTHS) and, with
+    crawl, its ids, links and console errors; "requested": every URL the pages asked for."""
+    phone = screen == "phone"
+    ctx = chromium.new_context(viewport=VIEWPORTS[screen], is_mobile=phone, has_touch=phone,
+                               device_scale_factor=3 if phone else 1)
+    requested: list[str] = []
+    ctx.on("request", lambda r: requested.append(r.url))
+    p = ctx.new_page()
+    errors: list[str] = []
+    p.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    p.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    p.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    pages = {}
+    for url in nav_urls:
+        errors.clear()
+        p.goto(browser_site + url, wait_until="load")
+        pages[url] = {**p.evaluate(MEASURE_WIDTHS), **(p.evaluate(CRAWL) if crawl else {}), "errors": list(errors)}
+    ctx.close()
+    return {"pages": pages, "requested": requested}
+
+
 @pytest.fixture(scope="session")
-def widths(chromium, browser_site, nav_urls):
+def desktop_pass(chromium, browser_site, nav_urls):
+    """Every page at 1366 x 900, loaded once for the crawl and the desktop widths."""
+    return visit_every_page(chromium, browser_site, nav_urls, "desktop", crawl=True)
+
+
+@pytest.fixture(scope="session")
+def widths(chromium, browser_site, nav_urls, desktop_pass):
     """screen -> every page of the nav at that size: url -> what overflows (MEASURE_WIDTHS);
-    each screen measured once, when a test first asks for it."""
-    measured: dict = {}
+    the phone measured once, when a test first asks for it."""
+    measured = {"desktop": desktop_pass["pages"]}
 
     def at(screen: str) -> dict:
         if screen not in measured:
-            phone = screen == "phone"
-            ctx = chromium.new_context(viewport=VIEWPORTS[screen], is_mobile=phone, has_touch=phone,
-                                       device_scale_factor=3 if phone else 1)
-            p = ctx.new_page()
-            measured[screen] = {}
-            for url in nav_urls:
-                p.goto(browser_site + url, wait_until="load")
-                measured[screen][url] = p.evaluate(MEASURE_WIDTHS)
-            ctx.close()
+            measured[screen] = visit_every_page(chromium, browser_site, nav_urls, screen)["pages"]
         return measured[screen]
 
     return at
