@@ -259,6 +259,45 @@ def collapse_whitespace(html: str) -> str:
     return "".join(out)
 
 
-def lighten(html: str) -> str:
-    """Everything above, for one page of the built site."""
+BARE_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+THEME_TABLE = "table:not([class])"
+TABLE_CLASS = "data-table"
+
+
+def table_css(theme_css: str) -> str:
+    """The theme's rules for its data tables (``table:not([class])``), made to apply to
+    ``table.data-table`` instead, inside the same @media blocks."""
+
+    def rewrite(items) -> str:
+        out = []
+        for item in items:
+            if item[0] == "rule" and not item[1].startswith("@"):
+                selectors = [s.replace(THEME_TABLE, f"table.{TABLE_CLASS}") for s in _selectors(item[1])
+                             if THEME_TABLE in s]
+                if selectors:
+                    out.append(f"{','.join(selectors)}{{{item[2]}}}")
+            elif item[0] == "block":
+                inner = rewrite(item[2])
+                if inner:
+                    out.append(f"{item[1]}{{{inner}}}")
+        return "".join(out)
+
+    return rewrite(parse(theme_css))
+
+
+def prewrap_tables(html: str, theme_css: str) -> str:
+    """Each bare <table> already in the theme's scroll wrapper, and classed so the theme's script
+    leaves it alone: that script wraps every ``table:not([class])`` after the page has loaded,
+    and each move re-lays the page out (on the rule index, 18 tables: 1-2 s of blocked main
+    thread on Lighthouse's phone). The theme's table rules come along for the class."""
+    wrapped = BARE_TABLE.sub(lambda m: '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
+                                       f'<table class="{TABLE_CLASS}">{m[1]}</table></div></div>', html)
+    if wrapped == html:
+        return html
+    return wrapped.replace("</head>", f"<style>{table_css(theme_css)}</style></head>", 1)
+
+
+def lighten(html: str, theme_css: str = "") -> str:
+    """Everything above, for one page of the built site (tables only when the theme's CSS is given)."""
+    html = prewrap_tables(html, theme_css) if theme_css else html
     return collapse_whitespace(defer_search_index(lighten_notebook_page(html)))

@@ -456,4 +456,16 @@ def on_post_page(output, page, config):
         '<div class="md-search" data-md-component="search" role="dialog" aria-label="Search">',
     )
     output = re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div class="\1" tabindex="0"', output)
-    return lighten(output)
+    return lighten(output, theme_css(config))
+
+
+def theme_css(config) -> str:
+    """The theme's own stylesheet (main.<hash>.min.css), read once per build."""
+    dirs = tuple(config["theme"].dirs)
+    if _theme_css.get("dirs") != dirs:
+        found = [p for d in dirs for p in sorted(Path(d).glob("assets/stylesheets/main.*.min.css"))]
+        _theme_css.update(dirs=dirs, css=found[0].read_text(encoding="utf-8") if found else "")
+    return _theme_css["css"]
+
+
+_theme_css: dict = {}

@@ -156,3 +156,20 @@ def test_findable_sitemap_canonical_links_and_descriptions(built_site, site_root
         if not described or html_lib.unescape(described[1]) != meta["statement"]:
             bad.append(f"{built.relative_to(site)}: the description is not the rule's statement")
     assert bad == [], "\n".join(bad)
+
+
+def test_tables_come_wrapped_and_styled_so_the_theme_script_leaves_them_alone(built_site):
+    """The theme's script wraps every `table:not([class])` after load, one re-layout per table
+    (1-2 s of blocked main thread on the rule index in Lighthouse's phone): the build does it."""
+    _, site = built_site
+    bare, unstyled = [], []
+    for html in sorted(site.rglob("*.html")):
+        text = html.read_text(encoding="utf-8")
+        if "<table>" in text:
+            bare.append(str(html.relative_to(site)))
+        if '<table class="data-table">' in text and ".md-typeset table.data-table{" not in text:
+            unstyled.append(str(html.relative_to(site)))
+    assert bare == [], "pages with a bare <table> (lighten.prewrap_tables did not run)"
+    assert unstyled == [], "pages whose wrapped tables lack the theme's table rules"
+    rules = (site / "reference" / "rules" / "index.html").read_text(encoding="utf-8")
+    assert rules.count('<div class="md-typeset__scrollwrap"><div class="md-typeset__table"><table class="data-table">') >= 15
