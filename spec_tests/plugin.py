@@ -181,6 +181,7 @@ def pytest_collection_modifyitems(session, config, items):
         config.hook.pytest_deselected(items=skip)
         skipped = set(skip)
         items[:] = [item for item in items if item not in skipped]
+        config.stash[_state]["all_reused"] = not items  # nothing left to run is a pass, not "no tests"
     fences = [item for item in items if isinstance(item, FenceItem)]
     runner = config.stash[_state]["runner"]
     elsewhere = [item for item in fences if not runner.fits_here(item.fence)]
@@ -191,6 +192,8 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_sessionfinish(session, exitstatus):
     state = session.config.stash[_state]
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and state.get("all_reused"):
+        session.exitstatus = pytest.ExitCode.OK
     if state["results"] is not None:
         state["results"].save()
     if exitstatus == 0 and session.testsfailed == 0:  # a group is recorded only from a run where all passed

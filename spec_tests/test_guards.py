@@ -1420,6 +1420,7 @@ def test_with_reuse_a_page_whose_examples_all_passed_is_not_run_again_until_one_
     project.run("--reuse").assert_outcomes(passed=2)
     again = project.run("--reuse")
     again.assert_outcomes(deselected=2)
+    assert again.ret == pytest.ExitCode.OK, "everything reused is a pass (not 'no tests collected')"
     assert "2 examples on 1 pages: the same text already passed on TensorFlow" in again.stdout.str()
     project.write(good.replace('"again"', '"edited"'))  # one fence changed: the whole page runs again
     project.run("--reuse").assert_outcomes(passed=2)
