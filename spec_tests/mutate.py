@@ -28,7 +28,7 @@ import time
 
 from spec_tests.core.fence import scan_all
 from spec_tests.core.mutants import rerun_mutants
-from spec_tests.core.reuse import MutationRecord
+from spec_tests.core.reuse import mutation_record, page_mutated
 from spec_tests.core.run import Runner
 
 
@@ -71,8 +71,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     scans = scan_all(args.paths or None)[::-1]
-    record = MutationRecord() if args.reuse else None
-    done = [s for s in scans if record and record.page_done(s.fences)]
+    record = mutation_record() if args.reuse else None
+    done = [s for s in scans if record and page_mutated(record, s.fences)]
     todo = [s for s in scans if s not in done]
     fences = [f for s in todo for f in s.fences[::-1]]
     runner = Runner()
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
             fence_killed, fence_total, fence_bad = mutate_fence(runner, fence)
             killed, total, bad = killed + fence_killed, total + fence_total, bad + fence_bad
             if record and not fence_bad:
-                record.record(fence, fence_killed, fence_total)
+                record.fences[fence.key] = {"killed": fence_killed, "total": fence_total, "page": fence.page}
             if record and i % 20 == 0:
                 record.save()
     finally:

@@ -50,13 +50,23 @@ def on_pin() -> bool:
     return version("tensorflow") == pinned("tensorflow")
 
 
-class Results:
-    """Outcomes by fence key for this environment; results from another environment are dropped."""
+def write_json(path: Path, data: dict) -> None:
+    """Written whole to a temporary file, then moved: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as out:
+        json.dump(data, out, indent=1)
+        out.write("\n")
+    os.replace(out.name, path)
 
-    def __init__(self, path: Path | None = None):
+
+class Results:
+    """Outcomes by fence key for this environment; results from another environment are dropped.
+    (The mutation record, spec_tests.core.reuse, is one too, with the mutation code in its environment.)"""
+
+    def __init__(self, path: Path | None = None, env: dict | None = None):
         self.path = Path(path or results_path())
         data = json.loads(self.path.read_text()) if self.path.exists() else {}
-        self.environment = environment()
+        self.environment = env or environment()
         self.fences: dict[str, dict] = data.get("fences", {}) if data.get("environment") == self.environment else {}
 
     def get(self, fence: Fence) -> dict | None:
@@ -66,16 +76,11 @@ class Results:
         self.fences[fence.key] = {**outcome.to_json(), "page": fence.page, "at": fence.line}
 
     def save(self) -> None:
-        """Written whole to a temporary file, then moved: a reader never sees half a file. Merged with
-        what another process wrote meanwhile (its keys kept unless this process ran them too)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        on_disk = Results(self.path).fences if self.path.exists() else {}
+        """Written whole (write_json), merged with what another process wrote meanwhile (its keys
+        kept unless this process ran them too)."""
+        on_disk = Results(self.path, self.environment).fences if self.path.exists() else {}
         merged = {**on_disk, **self.fences}
-        data = {"environment": self.environment, "fences": dict(sorted(merged.items()))}
-        with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, suffix=".tmp") as out:
-            json.dump(data, out, indent=1)
-            out.write("\n")
-        os.replace(out.name, self.path)
+        write_json(self.path, {"environment": self.environment, "fences": dict(sorted(merged.items()))})
 
 
 @dataclass

@@ -79,62 +79,42 @@ def stamp(group: str, root: Path = ROOT) -> str | None:
     return digest.hexdigest()
 
 
-class Ledger:
-    """A small JSON file under .results/ (written whole, then moved into place)."""
+def _passed(root: Path) -> Path:
+    from spec_tests.core.results import results_path
 
-    def __init__(self, name: str, root: Path = ROOT):
-        from spec_tests.core.results import results_path
-
-        self.path = results_path(root).parent / name
-        self.data = json.loads(self.path.read_text()) if self.path.exists() else {}
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, self.path)
+    return results_path(root).parent / "passed.json"
 
 
 def passed_before(group: str, current: str | None, root: Path = ROOT) -> bool:
-    return current is not None and not fresh() and Ledger("passed.json", root).data.get(group) == current
+    path = _passed(root)
+    return (current is not None and not fresh() and path.exists()
+            and json.loads(path.read_text()).get(group) == current)
 
 
 def record_pass(group: str, current: str, root: Path = ROOT) -> None:
     import fcntl
 
-    path = Ledger("passed.json", root).path
+    from spec_tests.core.results import write_json
+
+    path = _passed(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:  # ./dev test's two lanes may record at once
         fcntl.flock(lock, fcntl.LOCK_EX)
-        ledger = Ledger("passed.json", root)
-        ledger.data[group] = current
-        ledger.save()
+        passed = json.loads(path.read_text()) if path.exists() else {}
+        write_json(path, {**passed, group: current})
 
 
-def mutation_environment() -> dict:
-    from spec_tests.core.results import environment
+def mutation_record(root: Path = ROOT):
+    """Per fence text, the mutants a clean mutation run killed ({"killed", "total"}): a Results
+    file whose environment adds a hash of the mutation code."""
+    from spec_tests.core.results import Results, environment, results_path
 
     digest = hashlib.sha256()
     for name in ("core/mutants.py", "mutate.py"):
         digest.update((ROOT / "spec_tests" / name).read_bytes())
-    return {**environment(), "mutator": digest.hexdigest()[:16]}
+    return Results(results_path(root).parent / "mutation.json", {**environment(), "mutator": digest.hexdigest()[:16]})
 
 
-class MutationRecord:
-    """Per fence text: the mutants a clean mutation run killed, for this environment."""
-
-    def __init__(self, root: Path = ROOT):
-        self.ledger = Ledger("mutation.json", root)
-        self.environment = mutation_environment()
-        same = self.ledger.data.get("environment") == self.environment
-        self.fences: dict = self.ledger.data.get("fences", {}) if same else {}
-
-    def page_done(self, fences) -> bool:
-        return not fresh() and bool(fences) and all(f.key in self.fences for f in fences)
-
-    def record(self, fence, killed: int, total: int) -> None:
-        self.fences[fence.key] = {"killed": killed, "total": total, "page": fence.page}
-
-    def save(self) -> None:
-        self.ledger.data = {"environment": self.environment, "fences": dict(sorted(self.fences.items()))}
-        self.ledger.save()
+def page_mutated(record, fences) -> bool:
+    """Every fence text of the page is in the record (and reuse is not turned off)."""
+    return not fresh() and bool(fences) and all(record.get(f) is not None for f in fences)
