@@ -33,9 +33,11 @@ import argparse
 import datetime
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -96,13 +98,18 @@ def ensure_venv(minor: str, log) -> tuple[Path, float, bool]:
     if not fresh and (venv / "bin" / "python").exists() and stamp_file.exists() and stamp_file.read_text().strip() == want:
         return venv, time.monotonic() - start, True
     shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([uv(), "venv", "-q", "--python", base_python(), str(venv)], check=True, stdout=log,
-                   stderr=subprocess.STDOUT)
-    pre = ["--prerelease", "allow"] if fresh else []
-    subprocess.run([uv(), "pip", "install", "-q", *pre, "--python", str(venv / "bin" / "python"), *install_spec(minor)],
-                   check=True, stdout=log, stderr=subprocess.STDOUT)
+    make_venv(venv, minor, log=log)
     stamp_file.write_text(want + "\n")
     return venv, time.monotonic() - start, False
+
+
+def make_venv(venv: Path, minor: str, log=None, env: dict | None = None) -> None:
+    """A new venv with this release's install spec (the nightly's with pre-releases allowed)."""
+    out = {"stdout": log, "stderr": subprocess.STDOUT} if log else {}
+    subprocess.run([uv(), "venv", "-q", "--python", base_python(), str(venv)], check=True, env=env, **out)
+    pre = ["--prerelease", "allow"] if minor == "nightly" else []
+    subprocess.run([uv(), "pip", "install", "-q", *pre, "--python", str(venv / "bin" / "python"), *install_spec(minor)],
+                   check=True, env=env, **out)
 
 
 def versions_in(venv: Path) -> dict:
@@ -255,18 +262,10 @@ def merge_parts(paths: list[Path], check: bool) -> int:
 
 def cold_install(minor: str, no_cache: bool) -> float:
     """Seconds to make this release's venv from nothing (uv's cache kept unless no_cache)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="scopes-cold-") as tmp:
-        venv, env = Path(tmp) / "venv", None
-        if no_cache:
-            import os
-
-            env = {**os.environ, "UV_CACHE_DIR": str(Path(tmp) / "cache")}
+        env = {**os.environ, "UV_CACHE_DIR": str(Path(tmp) / "cache")} if no_cache else None
         start = time.monotonic()
-        subprocess.run([uv(), "venv", "-q", "--python", base_python(), str(venv)], check=True, env=env)
-        subprocess.run([uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *install_spec(minor)],
-                       check=True, env=env)
+        make_venv(Path(tmp) / "venv", minor, env=env)
         return time.monotonic() - start
 
 
@@ -276,17 +275,16 @@ def costs(minors: list[str], no_cache: bool) -> int:
     the merge."""
     matrix = MatrixResults.read()
     kind = "cold_install_seconds_no_cache" if no_cache else "cold_install_seconds"
-    jobs = {}
     for minor in minors:
         seconds = cold_install(minor, no_cache)
         column = matrix.versions.setdefault(minor, {})
         column[kind] = round(seconds, 1)
         test = column.get("full_test_seconds", 0.0)
-        jobs[minor] = seconds + test
         print(f"TF {minor:<5} cold install {seconds:6.1f} s{' (empty uv cache)' if no_cache else ' (uv cache kept)'}"
               f"  tests {test:6.1f} s (last full run)  disk {column.get('disk_bytes', 0) / 2**30:.1f} GiB", flush=True)
     matrix.write()
-    slowest = max(jobs, key=jobs.get)
+    jobs = {m: c[kind] + c.get("full_test_seconds", 0.0) for m, c in matrix.versions.items() if kind in c}
+    slowest = max(jobs, key=jobs.get)  # every release measured so far, not only this run's
     print(f"CI matrix estimate: {jobs[slowest]:.0f} s wall (its slowest job, TF {slowest}: install + tests; "
           f"the jobs run in parallel), {sum(jobs.values()):.0f} s of runner time over {len(jobs)} jobs, plus the merge")
     return 0
