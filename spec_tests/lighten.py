@@ -9,6 +9,7 @@ and drops the loaders when the page has no math or diagram. What is left renders
 
 from __future__ import annotations
 
+import functools
 import re
 
 STYLE = re.compile(r"<style(?P<attrs>[^>]*)>(?P<css>.*?)</style>", re.S)
@@ -264,6 +265,7 @@ THEME_TABLE = "table:not([class])"
 TABLE_CLASS = "data-table"
 
 
+@functools.lru_cache(maxsize=2)  # the same stylesheet for every page of a build
 def table_css(theme_css: str) -> str:
     """The theme's rules for its data tables (``table:not([class])``), made to apply to
     ``table.data-table`` instead, inside the same @media blocks."""
