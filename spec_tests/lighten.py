@@ -260,7 +260,7 @@ def collapse_whitespace(html: str) -> str:
     return "".join(out)
 
 
-BARE_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+BARE_TABLE = re.compile(r"<table(?![^>]*\bclass\s*=)([^>]*)>(.*?)</table>", re.S | re.I)  # no class attribute
 THEME_TABLE = "table:not([class])"
 TABLE_CLASS = "data-table"
 
@@ -293,7 +293,7 @@ def prewrap_tables(html: str, theme_css: str) -> str:
     and each move re-lays the page out (on the rule index, 18 tables: 1-2 s of blocked main
     thread on Lighthouse's phone). The theme's table rules come along for the class."""
     wrapped = BARE_TABLE.sub(lambda m: '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
-                                       f'<table class="{TABLE_CLASS}">{m[1]}</table></div></div>', html)
+                                       f'<table class="{TABLE_CLASS}"{m[1]}>{m[2]}</table></div></div>', html)
     if wrapped == html:
         return html
     return wrapped.replace("</head>", f"<style>{table_css(theme_css)}</style></head>", 1)
