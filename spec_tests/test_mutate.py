@@ -48,11 +48,35 @@ def test_an_assert_is_mutated_in_its_literals_dtypes_and_comparisons():
     assert mutants_of('0 < n <= 2') == ["0 -> 1", "2 -> 3", "Lt -> GtE (flipped)", "LtE -> Gt (flipped)"]
 
 
-def test_a_raises_is_mutated_by_reruns_in_its_exception_type_and_match_fragment():
+def test_a_raises_in_the_top_level_is_mutated_in_place_in_its_exception_type_and_match_fragment():
     source = 'import pytest\nwith pytest.raises(ValueError, match="positive integer"):\n    f()\n'
     fence = Fence("page.md", 1, "python", (), source)
-    assert [d for d, _ in rerun_mutants(fence, source)] == [
-        "2: ValueError -> TypeError", "2: 'positive integer' -> 'positive integerXYZ'"]
+    assert rerun_mutants(fence, source) == [], "no rerun: the mutants get the exception the block caught"
+    instrument = Instrument()
+    text = ast.unparse(instrument.visit(ast.parse(source)))
+    assert ("with pytest.raises(ValueError, match='positive integer'):\n"
+            "    with __mutants__.caught(2, [('2: ValueError -> TypeError', "
+            "lambda: pytest.raises(TypeError, match='positive integer')), "
+            "(\"2: 'positive integer' -> 'positive integerXYZ'\", "
+            "lambda: pytest.raises(ValueError, match='positive integerXYZ'))]):\n        f()") in text, text
+    assert instrument.lines == {2: 2}, "a block that never ran is reported, as an assert that never ran"
+
+
+@pytest.mark.parametrize("where", [
+    "def g():\n    with pytest.raises(ValueError, match='positive integer'):\n        f()\n",
+    "try:\n    with pytest.raises(ValueError, match='positive integer'):\n        f()\nexcept TypeError:\n    pass\n",
+    "with contextlib.suppress(TypeError):\n    with pytest.raises(ValueError, match='positive integer'):\n        f()\n",
+    "with pytest.raises(KeyError):\n    with pytest.raises(ValueError, match='positive integer'):\n        f()\n",
+    "with pytest.warns(UserWarning, match='positive integer'):\n    f()\n",
+], ids=["in-a-function", "in-a-try", "in-suppress", "in-another-raises", "warns"])
+def test_a_raises_something_could_catch_around_and_a_warns_are_mutated_by_reruns(where):
+    source = f"import contextlib\nimport pytest\n{where}"
+    fence = Fence("page.md", 1, "python", (), source)
+    found = [d for d, _ in rerun_mutants(fence, source)]
+    line = where.split("\n").index(next(r for r in where.split("\n") if "positive integer" in r)) + 3
+    assert [d for d in found if "positive integer" in d] == [f"{line}: 'positive integer' -> 'positive integerXYZ'"], found
+    instrumented = ast.unparse(Instrument().visit(ast.parse(source)))
+    assert instrumented.count("__mutants__.caught") == where.startswith("with pytest.raises(KeyError)"), instrumented
 
 
 def test_an_assert_with_side_effects_in_its_operands_is_evaluated_once_and_mutated_in_place():
@@ -123,6 +147,23 @@ def test_a_claim_a_mutant_survives_is_named_with_file_and_line(mutate_page):
         """)
     assert f"survived: {page}:7: tf.int64 -> tf.int32" in out, out
     assert score(out) == "2/3 = 66.7%", out
+    assert code == 1, out
+
+
+def test_a_raises_mutant_survives_in_place_when_a_rerun_would_pass_too(mutate_page):
+    code, out, page = mutate_page(f"""
+        # Survivor
+
+        {F} {{ .python }}
+        import pytest
+        import tensorflow as tf
+
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes|Dimensions"):
+            tf.zeros([2]) + tf.zeros([3])
+        {F}
+        """)
+    assert f"survived: {page}:7: 'Incompatible shapes|Dimensions' -> 'Incompatible shapes|DimensionsXYZ'" in out, out
+    assert score(out) == "1/2 = 50.0%", "the type changed is refused, so that mutant is killed"
     assert code == 1, out
 
 

@@ -6,8 +6,14 @@ Two kinds, both run through ``run``:
   each of its mutants (one literal changed, a dtype swapped, the comparison flipped) is
   evaluated in the same state and must be false.  An assert that never ran (in a loop over
   nothing, a branch not taken) leaves its mutants unkilled: a claim that never ran is no claim.
-- **rerun** (``pytest.raises``): the fence runs again with the exception type or the ``match=``
-  fragment changed, and must fail.
+- **in place** (``with pytest.raises`` in the fence's top level): when the block exits with its
+  exception, each mutated ``pytest.raises`` (the exception type or the ``match=`` fragment
+  changed) is given that same exception and must refuse it.  That is what a rerun would decide:
+  up to that point the rerun runs the same code, and from there its exception propagates to
+  the top, as no ``try`` or other catching block encloses it (``raises_in_place``).
+- **rerun** (a ``pytest.raises`` inside a function, a class or a catching block; every
+  ``pytest.warns``; an assert whose test has side effects): the fence runs again with the one
+  change, and must fail.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import ast
 import copy
 import dataclasses
 
-from spec_tests.core.claims import is_raises
+from spec_tests.core.claims import _callee, is_raises
 
 RECORDER = "__mutants__"
 EXCEPTION_SWAPS = {"ValueError": "TypeError", "TypeError": "ValueError", "AttributeError": "KeyError",
@@ -142,6 +148,79 @@ def hoisted(test: ast.AST) -> tuple[list[tuple[str, ast.AST]], ast.AST] | None:
     return names, ast.copy_location(ast.Compare(operands[0], test.ops, operands[1:]), test)
 
 
+CATCHING = {"raises", "suppress"}  # blocks that may stop an exception on its way to the top
+
+
+def raises_in_place(tree: ast.AST) -> set[int]:
+    """ids of the ``with pytest.raises(...)`` statements whose mutants are evaluated in place: in
+    the fence's top level (not in a function or class, whose caller may catch what a mutant lets
+    through), and not inside a ``try`` with handlers or another catching block."""
+    found: set[int] = set()
+
+    def visit(body, guarded: bool) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.With):
+                kinds = [_callee(item.context_expr) for item in stmt.items]
+                if not guarded and kinds.count("raises") == 1 and "suppress" not in kinds:
+                    found.add(id(stmt))
+                visit(stmt.body, guarded or bool(CATCHING & set(kinds)))
+            elif isinstance(stmt, (ast.Try, ast.TryStar)):
+                visit(stmt.body, guarded or bool(stmt.handlers))
+                for part in [*(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]:
+                    visit(part, guarded)
+            elif isinstance(stmt, (ast.For, ast.While, ast.If)):
+                visit(stmt.body, guarded)
+                visit(stmt.orelse, guarded)
+            elif isinstance(stmt, ast.Match):
+                for case in stmt.cases:
+                    visit(case.body, guarded)
+
+    visit(tree.body, False)
+    return found
+
+
+def raises_targets(call: ast.Call) -> list[tuple[ast.AST, str]]:
+    """(node, its mutated source) for a pytest.raises / warns call: each exception type swapped,
+    and the match= fragment changed."""
+    targets = []
+    if call.args:
+        kinds = call.args[0].elts if isinstance(call.args[0], ast.Tuple) else [call.args[0]]
+        for exc in kinds:
+            name = ast.unparse(exc).rsplit(".", 1)[-1]
+            targets.append((exc, EXCEPTION_SWAPS.get(name, "RuntimeWarning" if name.endswith("Warning") else "ValueError")))
+    for keyword in call.keywords:
+        value = keyword.value.args[0] if isinstance(keyword.value, ast.Call) and keyword.value.args else keyword.value
+        if keyword.arg == "match" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            targets.append((value, repr(value.value + "XYZ")))
+    return targets
+
+
+def _describe(target: ast.AST, text: str) -> str:
+    return f"{target.lineno}: {ast.unparse(target).split(chr(10))[0]} -> {text}"
+
+
+class _Caught:
+    """Put inside a ``with pytest.raises`` block: gives each mutated pytest.raises the exception
+    on its way to the real one (in place), then lets it go on."""
+
+    def __init__(self, log, line, mutants):
+        self.log, self.line, self.mutants = log, line, mutants
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if value is not None:  # (no exception: the real block fails the fence)
+            self.log(self.line, [(d, lambda make=make: _accepts(make(), kind, value, tb)) for d, make in self.mutants])
+        return False
+
+
+def _accepts(block, kind, value, tb) -> bool:
+    """Whether a (mutated) pytest.raises block takes this exception: a rerun would then go on."""
+    block.__enter__()
+    return bool(block.__exit__(kind, value, tb))
+
+
 class Instrument(ast.NodeTransformer):
     """After each assert: ``__mutants__(line, [(description, lambda: mutated test), ...])``.
 
@@ -152,8 +231,30 @@ class Instrument(ast.NodeTransformer):
     comparison whose side effects are all in its operands (``hoisted``): those are evaluated once."""
 
     def __init__(self):
-        self.lines: dict[int, int] = {}  # assert line -> number of its mutants
+        self.lines: dict[int, int] = {}  # assert (or pytest.raises) line -> number of its mutants
         self._in_class = False
+        self._raises: set[int] = set()
+
+    def visit_Module(self, node):
+        self._raises = raises_in_place(node)
+        return self.generic_visit(node)
+
+    def visit_With(self, node):
+        self.generic_visit(node)
+        if id(node) not in self._raises:
+            return node
+        call = next(item.context_expr for item in node.items if _callee(item.context_expr) == "raises")
+        pairs = []
+        for target, text in raises_targets(call):
+            mutated = _replace(call, target, ast.parse(text, mode="eval").body)
+            pairs.append(ast.Tuple([ast.Constant(_describe(target, text)), _thunk(mutated)], ast.Load()))
+        self.lines[call.lineno] = self.lines.get(call.lineno, 0) + len(pairs)
+        # inside the real block, a block that sees its exception first and lets it go on
+        probe = ast.Call(ast.Attribute(ast.Name(RECORDER, ast.Load()), "caught", ast.Load()),
+                         [ast.Constant(call.lineno), ast.List(pairs, ast.Load())], [])
+        inner = ast.With([ast.withitem(probe)], node.body)
+        node.body = [ast.copy_location(inner, node.body[0])]
+        return ast.fix_missing_locations(node)
 
     def visit_ClassDef(self, node):
         saved, self._in_class = self._in_class, True
@@ -183,17 +284,20 @@ class Instrument(ast.NodeTransformer):
         mutants = assert_mutants(node.test) if here else []
         count = len(mutants) if here else len(_rerun_sites(node))
         self.lines[node.lineno] = self.lines.get(node.lineno, 0) + count
-        pairs = [ast.Tuple([ast.Constant(f"{node.lineno}: {d}"), ast.Lambda(
-            ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]), expr)], ast.Load())
-            for d, expr in mutants]
+        pairs = [ast.Tuple([ast.Constant(f"{node.lineno}: {d}"), _thunk(expr)], ast.Load()) for d, expr in mutants]
         call = ast.Expr(ast.Call(ast.Name(RECORDER, ast.Load()), [ast.Constant(node.lineno), ast.List(pairs, ast.Load())], []))
         ast.copy_location(call, node)
         ast.fix_missing_locations(call)
         return [*before, node, call]
 
 
+def _thunk(expr: ast.AST) -> ast.Lambda:
+    return ast.Lambda(ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]), expr)
+
+
 class Log:
-    """The recorder: evaluates each mutated test where the real assert just passed."""
+    """The recorder: evaluates each mutated test where the real assert just passed, and each
+    mutated pytest.raises on the exception the real one caught."""
 
     def __init__(self):
         self.reached: set[int] = set()
@@ -211,6 +315,9 @@ class Log:
                 self.survivors.append(description)
             else:
                 self.killed += 1
+
+    def caught(self, line, mutants):
+        return _Caught(self, line, mutants)
 
 
 def _literal_text(text: str, value, identity: bool) -> str:
@@ -242,12 +349,14 @@ def _rerun_sites(node: ast.Assert) -> list[tuple[ast.AST, ast.AST]]:
 
 def rerun_mutants(fence, source: str) -> list[tuple[str, object]]:
     """(description, mutated fence) for what cannot be evaluated in place: each exception type and
-    match= fragment of a pytest.raises, and each literal, dtype and comparison of an assert whose
-    test has side effects (or that sits in a class body)."""
+    match= fragment of a pytest.warns, and of a pytest.raises not in ``raises_in_place``, and each
+    literal, dtype and comparison of an assert whose test has side effects (or that sits in a
+    class body)."""
     tree = ast.parse(source)
     lines = source.split("\n")
     found = []
     in_class = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in c.body}
+    here = raises_in_place(tree)
     for node in ast.walk(tree):
         targets = []
         if isinstance(node, ast.Assert) and (id(node) in in_class
@@ -264,18 +373,8 @@ def rerun_mutants(fence, source: str) -> list[tuple[str, object]]:
             found += _apply(fence, lines, targets)
             continue
         for call in (i.context_expr for i in node.items if is_raises(i.context_expr)):
-            targets = []
-            if call.args:
-                kinds = call.args[0].elts if isinstance(call.args[0], ast.Tuple) else [call.args[0]]
-                for exc in kinds:
-                    name = ast.unparse(exc).rsplit(".", 1)[-1]
-                    swap = EXCEPTION_SWAPS.get(name, "RuntimeWarning" if name.endswith("Warning") else "ValueError")
-                    targets.append((exc, swap))
-            for keyword in call.keywords:
-                value = keyword.value.args[0] if isinstance(keyword.value, ast.Call) and keyword.value.args else keyword.value
-                if keyword.arg == "match" and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    targets.append((value, repr(value.value + "XYZ")))
-        found += _apply(fence, lines, targets)
+            if not (id(node) in here and _callee(call) == "raises"):
+                found += _apply(fence, lines, raises_targets(call))
     return found
 
 
@@ -287,6 +386,5 @@ def _apply(fence, lines: list[str], targets) -> list[tuple[str, object]]:
         new_row = (first[:target.col_offset] + text.encode() + last[target.end_col_offset:]).decode()
         code_lines = lines[:target.lineno - 1] + [new_row] + lines[target.end_lineno:]
         code = "\n".join(code_lines[fence.line - 1:])
-        before = ast.unparse(target).split("\n")[0]
-        found.append((f"{target.lineno}: {before} -> {text}", dataclasses.replace(fence, code=code)))
+        found.append((_describe(target, text), dataclasses.replace(fence, code=code)))
     return found
