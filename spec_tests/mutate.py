@@ -4,11 +4,14 @@
 
 For every fence (pages and the notebook), in reverse page order, through the core's ``Runner``:
 
-1. the fence runs with each assert's mutants evaluated in place (``spec_tests.core.mutants``):
-   each literal or dtype a claim compares against, changed, and its comparison flipped, must be
-   false; an assert that never ran is reported;
-2. each ``pytest.raises`` runs again with its exception type, then its ``match=`` fragment,
-   changed: the fence must fail;
+1. the fence runs with each claim's mutants evaluated in place (``spec_tests.core.mutants``):
+   each literal or dtype an assert compares against, changed, and its comparison flipped, must be
+   false; each ``pytest.raises`` in the fence's top level, with its exception type or its
+   ``match=`` fragment changed, must refuse the exception the real one caught; a claim that
+   never ran is reported;
+2. what cannot be evaluated in place (a ``pytest.raises`` something could catch around, a
+   ``pytest.warns``, an assert whose test has side effects) runs again with the one change: the
+   fence must fail;
 3. the fence runs with TensorFlow, Keras and tf_keras replaced by stand-ins: it must fail in a
    claim, or its claims are not about TensorFlow (failing elsewhere first, it cannot tell).
 

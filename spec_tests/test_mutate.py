@@ -199,8 +199,8 @@ def test_an_assert_that_never_ran_is_reported(mutate_page):
             assert v.name.startswith("d"), "no mutant of its own, but it must run"
         {F}
         """)
-    assert f"{page}:9: this assert never ran, so its 2 mutants were never tried" in out, out
-    assert f"{page}:11: this assert never ran" in out, out
+    assert f"{page}:9: this claim never ran, so its 2 mutants were never tried" in out, out
+    assert f"{page}:11: this claim never ran" in out, out
     assert code == 1, out
 
 

@@ -563,7 +563,7 @@ def run(fence: Fence, mode: str = "run") -> Outcome:
     if leaks:
         return Outcome("failed", f"{fence.where}: the fence leaked " + "; ".join(leaks), fence.line)
     if log is not None:
-        unreached = [f"{fence.page}:{line}: this assert never ran, so its {n} mutants were never tried"
+        unreached = [f"{fence.page}:{line}: this claim never ran, so its {n} mutants were never tried"
                      for line, n in sorted(instrument.lines.items()) if line not in log.reached]
         survivors = [f"{fence.page}:{s}" for s in log.survivors]
         return Outcome("passed", mutants={"killed": log.killed, "survivors": survivors, "unreached": unreached})
