@@ -431,6 +431,17 @@ def on_page_content(html_text, page, config, files):
     return html_text
 
 
+def on_env(env, config, files):
+    """The theme's templates, compiled once and kept in .cache/jinja (Jinja's own cache, keyed by
+    each template's source): a rebuild under serve does not compile them again."""
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = ROOT / ".cache" / "jinja"
+    folder.mkdir(parents=True, exist_ok=True)
+    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    return env
+
+
 def on_post_build(config):
     """Offer each notebook as .ipynb beside its page (the source stays a diffable jupytext .py)."""
     import jupytext
