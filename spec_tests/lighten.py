@@ -5,6 +5,14 @@ mkdocs-jupyter inlines JupyterLab's whole stylesheet (about 640 KB) into every n
 plus MathJax and Mermaid loaders. Here the page keeps the rules whose selectors can match it
 (every class and id a selector names is in the page), the custom properties those rules read,
 and drops the loaders when the page has no math or diagram. What is left renders the same.
+
+What costs on a phone is style recalculation: the theme's script forces five full ones while it
+starts, each proportional to the elements on the page times the rules that may match them (on the
+tutorial, about 1.3 s of blocked main thread in Lighthouse). So a notebook page also loses the
+elements and rules that change nothing: mkdocs-jupyter's copy buttons (a custom element with an
+SVG icon and a script per page) become the theme's own copy button, highlighted tokens with no
+colour of their own lose their <span>, and JupyterLab's universal box-sizing rules on every
+pseudo-element become one rule with the same effect.
 """
 
 from __future__ import annotations
@@ -82,24 +90,34 @@ def _selectors(prelude: str) -> list[str]:
     return [s for s in out if s]
 
 
-def _may_match(selector: str, classes: set[str], ids: set[str]) -> bool:
-    """False when the selector names a class or an id the page lacks (outside :not(...))."""
-    for kind, name in SELECTOR_NAMES.findall(NOT.sub("", selector)):
+# The root element or body as a descendant (JupyterLab's `.jupyter-wrapper body[data-format=mobile]`,
+# `.jupyter-wrapper :root`): never matches.
+ROOT_INSIDE = re.compile(r"[\s>+~]\s*(?:html|body|:root)(?![\w-])")
+JP_ATTR = re.compile(r"\[\s*(data-jp-[\w-]+)")
+
+
+def _may_match(selector: str, classes: set[str], ids: set[str], attrs: frozenset[str] = frozenset()) -> bool:
+    """False when the selector names a class or an id the page lacks (outside :not(...)), a
+    JupyterLab data-jp-* attribute no element has, or the root element inside another."""
+    selector = NOT.sub("", selector)
+    if ROOT_INSIDE.search(selector) or any(name not in attrs for name in JP_ATTR.findall(selector)):
+        return False
+    for kind, name in SELECTOR_NAMES.findall(selector):
         if name not in (classes if kind == "." else ids):
             return False
     return True
 
 
-def _keep(items, classes, ids) -> list[tuple]:
+def _keep(items, classes, ids, attrs=frozenset()) -> list[tuple]:
     """The items that may apply to the page: rules with the selectors that may match."""
     kept = []
     for item in items:
         if item[0] == "rule" and not item[1].startswith("@"):
-            selectors = [s for s in _selectors(item[1]) if _may_match(s, classes, ids)]
+            selectors = [s for s in _selectors(item[1]) if _may_match(s, classes, ids, attrs)]
             if selectors:
                 kept.append(("rule", ", ".join(selectors), item[2]))
         elif item[0] == "block":
-            inner = _keep(item[2], classes, ids)
+            inner = _keep(item[2], classes, ids, attrs)
             if inner:
                 kept.append(("block", item[1], inner))
         elif not (item[0] == "statement" and item[1].lower().startswith("@charset")):
@@ -156,10 +174,11 @@ def _serialize(items, used: set[str]) -> str:
     return "".join(out)
 
 
-def prune_css(css: str, classes: set[str], ids: set[str], extra_uses: str = "") -> str:
-    """The rules of css that may apply to a page with these classes and ids, and the custom
-    properties and @keyframes that those rules (or extra_uses, inline styles) read."""
-    kept = _keep(parse(css), classes, ids)
+def prune_css(css: str, classes: set[str], ids: set[str], extra_uses: str = "",
+              attrs: frozenset[str] = frozenset()) -> str:
+    """The rules of css that may apply to a page with these classes, ids and data-jp-* attributes,
+    and the custom properties and @keyframes that those rules (or extra_uses, inline styles) read."""
+    kept = _keep(parse(css), classes, ids, attrs)
     definitions: dict[str, list[str]] = {}
     plain = [extra_uses]
     for item in _walk(kept):
@@ -183,19 +202,87 @@ def prune_css(css: str, classes: set[str], ids: set[str], extra_uses: str = "") 
     return _serialize(kept, used)
 
 
+# mkdocs-jupyter's copy button (nbconvert template mkdocs_html/notebook.html.j2): a
+# <clipboard-copy> custom element with an SVG icon in every code cell, the element's script and a
+# listener script in the page, and the cell's source in a hidden <div id="cell-N"> (whose
+# indentation collapse_whitespace would flatten: it is no <pre>).
+NOTEBOOK_COPY = re.compile(r'<div class="zeroclipboard-container">\s*<clipboard-copy\b[^>]*?\bfor="([^"]+)"'
+                           r".*?</clipboard-copy>\s*</div>\s*(<div class=\"highlight-ipynb[^\"]*\")(.*?</pre>\s*</div>)"
+                           r'\s*<div class="clipboard-copy-txt" id="\1">.*?</div>', re.S)
+COPY_TITLE = re.compile(r'"clipboard\.copy"\s*:\s*"([^"]+)"')
+# The theme's copy button, as its script makes one for a code block: its click handler (delegated,
+# on any [data-clipboard-target]) copies the target's text (here the cell's <pre>, which now
+# carries the cell's id) and shows the theme's "Copied to clipboard" notice.
+THEME_COPY = ('<nav class="md-code__nav"><button class="md-code__button" title="{title}" '
+              'data-clipboard-target="#{target} > pre" data-md-type="copy"></button></nav>')
+CELL_CODE = re.compile(r'(<div class="highlight-ipynb[^"]*"[^>]*>\s*<pre>)(.*?)(</pre>)', re.S)
+TOKEN_SPAN = re.compile(r'<span class="([\w-]+)">([^<]*)</span>')
+TOKEN_RULE = re.compile(r"\.highlight-ipynb\s+\.([\w-]+)\s*[,{]")
+# JupyterLab's `.jupyter-wrapper *, *:before, *:after {box-sizing: inherit}`, then the same
+# selectors with `box-sizing: unset`: content-box for every element in the notebook, and for its
+# pseudo-elements, which the theme's own `:after, :before {box-sizing: inherit}` gives the box
+# of their element. One rule on the elements has the same effect, and no pseudo-element rules
+# for the style engine to try on each of the page's ~1,500 notebook elements.
+BOX_SIZING = re.compile(r"\.jupyter-wrapper \*, \.jupyter-wrapper \*:before, \.jupyter-wrapper \*:after"
+                        r"\{(?:-webkit-box-sizing:inherit;)?box-sizing:(inherit|unset)\}")
+
+
+def theme_copy_buttons(html: str) -> str:
+    """mkdocs-jupyter's copy buttons replaced by the theme's (same place, same cell source copied),
+    and their two scripts dropped once no <clipboard-copy> is left."""
+    title = (COPY_TITLE.search(html) or [None, "Copy to clipboard"])[1]
+    html = NOTEBOOK_COPY.sub(lambda m: THEME_COPY.format(title=title, target=m[1]) + f'\n{m[2]} id="{m[1]}"{m[3]}',
+                             html)
+    if "<clipboard-copy" in html:
+        return html
+
+    def script(m):
+        js = m["js"]
+        if "ClipboardCopyElement" in js or "addEventListener('clipboard-copy'" in js:
+            return ""
+        return m[0]
+
+    return SCRIPT.sub(script, html)
+
+
+def plain_tokens(html: str, styled: set[str]) -> str:
+    """In notebook code cells, the <span> of each highlighted token whose class no rule colours
+    (names, mostly: a third of the page's elements) unwrapped, and Pygments' empty leading span."""
+
+    def cell(m):
+        code = m[2].removeprefix("<span></span>")
+        code = TOKEN_SPAN.sub(lambda t: t[0] if t[1] in styled else t[2], code)
+        return m[1] + code + m[3]
+
+    return CELL_CODE.sub(cell, html)
+
+
 def lighten_notebook_page(html: str) -> str:
-    """A page rendered by mkdocs-jupyter, with only the CSS and scripts it uses."""
+    """A page rendered by mkdocs-jupyter, with only the elements, CSS and scripts it uses."""
     if WRAPPER not in html:
         return html
+    notebook_css = "".join(m["css"] for m in STYLE.finditer(html) if _notebook_style(m))
+    html = plain_tokens(theme_copy_buttons(html), set(TOKEN_RULE.findall(notebook_css)))
     classes, ids = used_names(html)
     inline_styles = " ".join(re.findall(r"""\sstyle\s*=\s*"([^"]*)\"""", html))
     markup = SCRIPT.sub("", STYLE.sub("", html.partition(WRAPPER)[2]))
     has_math = re.search(r"\$\$|\\\(|\\\[|MathJax", markup) is not None
     has_mermaid = "jp-Mermaid" in classes or "mermaid" in classes
+    # All of mkdocs-jupyter's <style> blocks pruned as one stylesheet, in their order, into the
+    # first: a custom property defined in one block (--jp-mirror-editor-keyword-color, in the
+    # JupyterLab theme) and read in another (the code colours) is kept.
+    pruned = BOX_SIZING.sub(lambda m: ".jupyter-wrapper *{box-sizing:content-box}" if m[1] == "unset" else "",
+                            prune_css(notebook_css, classes, ids, inline_styles,
+                                      frozenset(re.findall(r"\s(data-jp-[\w-]+)\s*=", markup))))
+    first = True
 
     def style(m):
-        pruned = prune_css(m["css"], classes, ids, inline_styles)
-        return f"<style{m['attrs']}>{pruned}</style>" if pruned.strip() else ""
+        nonlocal first
+        if not _notebook_style(m):
+            return m[0]
+        out = f"<style{m['attrs']}>{pruned}</style>" if first and pruned.strip() else ""
+        first = False
+        return out
 
     def script(m):
         attrs, js = m["attrs"], m["js"]
@@ -207,7 +294,7 @@ def lighten_notebook_page(html: str) -> str:
             return ""
         return m[0]
 
-    html = STYLE.sub(lambda m: style(m) if _notebook_style(m) else m[0], html)
+    html = STYLE.sub(style, html)
     return SCRIPT.sub(script, html)
 
 

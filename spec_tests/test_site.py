@@ -174,3 +174,34 @@ def test_tables_come_wrapped_and_styled_so_the_theme_script_leaves_them_alone(bu
     assert unstyled == [], "pages whose wrapped tables lack the theme's table rules"
     rules = (site / "reference" / "rules" / "index.html").read_text(encoding="utf-8")
     assert rules.count('<div class="md-typeset__scrollwrap"><div class="md-typeset__table"><table class="data-table">') >= 15
+
+
+def test_notebook_page_carries_no_element_or_rule_that_changes_nothing(built_site):
+    """Style recalculation on a phone scales with elements times rules (the theme's script forces
+    five full ones as it starts; on the tutorial about 1.3 s of blocked main thread): the notebook
+    page has the theme's copy buttons instead of mkdocs-jupyter's <clipboard-copy> elements and
+    their script, no <span> around a token no rule colours, no universal pseudo-element rule, and
+    every custom property its notebook CSS reads is defined (the code colours come from them)."""
+    from spec_tests.lighten import CELL_CODE, SCRIPT, STYLE, TOKEN_RULE, _notebook_style
+
+    _, site = built_site
+    text = (site / "tutorial" / "scopes-in-ten-minutes" / "index.html").read_text(encoding="utf-8")
+    styles = [m for m in STYLE.finditer(text) if _notebook_style(m)]
+    css = "".join(m["css"] for m in styles)
+    cells = CELL_CODE.findall(text)
+    buttons = re.findall(r'<button class="md-code__button" title="[^"]+" data-clipboard-target="#([^"]+) > pre" '
+                         r'data-md-type="copy"></button>', text)
+    assert cells and len(buttons) == len(cells), "one theme copy button per notebook code cell"
+    for target in buttons:
+        assert re.search(rf'<div class="highlight-ipynb[^"]*"[^>]* id="{re.escape(target)}"[^>]*>\s*<pre>', text), \
+            f"the copy button's target #{target} > pre is the cell's code"
+    assert "<clipboard-copy" not in text, "mkdocs-jupyter's copy elements are left"
+    assert not any("ClipboardCopyElement" in m["js"] for m in SCRIPT.finditer(text)), "their script is left"
+    styled = set(TOKEN_RULE.findall(css))
+    unstyled = {c for _, code, _ in cells for c in re.findall(r'<span class="([\w-]+)">', code)} - styled
+    assert unstyled == set() and "<pre><span></span>" not in text, f"token spans no rule colours: {unstyled}"
+    assert len(styles) == 1 and len(css) <= 16_000, f"notebook CSS: {len(styles)} blocks, {len(css):,} characters"
+    assert "*:before" not in css and "*:after" not in css, "a universal pseudo-element rule is left"
+    defined = set(re.findall(r"(--[\w-]+)\s*:", css))
+    undefined = {v for v in re.findall(r"var\(\s*(--jp-[\w-]+)", css)} - defined
+    assert undefined == set(), f"custom properties read but not defined: {sorted(undefined)}"
