@@ -35,6 +35,15 @@ from spec_tests.core.verify import cached_scan, computed, shared_runner, verify
 log = logging.getLogger("mkdocs.hooks.verified")  # warnings under "mkdocs" fail a strict build
 
 GENERATED = re.compile(r"^<!-- generated: (?P<what>[a-z-]+) -->$", re.M)
+COMPUTED = {  # generated content that needs TensorFlow: computed in a worker (spec_tests.core.verify.computed)
+    "cheat-sheet": "spec_tests.generated:cheat_sheet_markdown",
+    "cheat-sheet-today": "spec_tests.generated:cheat_sheet_today_markdown",
+    "name-tree": "spec_tests.generated:name_tree_markdown",
+    "name-tree-reentry": "spec_tests.generated:name_tree_reentry_markdown",
+    "name-tree-checkpoint-keys": "spec_tests.generated:name_tree_checkpoint_keys_markdown",
+    "name-tree-checkpoint-load": "spec_tests.generated:name_tree_checkpoint_load_markdown",
+    "three-names": "spec_tests.generated:three_names_markdown",
+}
 H1 = re.compile(r"^# .*$", re.M)
 _build: dict = {}  # this build's scans, results and matrix (on_pre_build)
 
@@ -127,7 +136,10 @@ def on_pre_build(config):
     """Verify every fence that has no result for its current text; read the version matrix."""
     docs = Path(config["docs_dir"])
     root = docs.parent
-    scans = {relative(p, root): cached_scan(p, root) for p in doc_files([docs], root)}
+    paths = doc_files([docs], root)
+    if any(m["what"] in COMPUTED for p in paths for m in GENERATED.finditer(p.read_text(encoding="utf-8"))):
+        shared_runner().worker({})  # started now: its TensorFlow import overlaps the scan and the first pages
+    scans = {relative(p, root): cached_scan(p, root) for p in paths}
     results = Results(results_path(root))
     report = verify(list(scans.values()), results, shared_runner(), missing_only=True, progress=True)
     if report.counts["passed"] + report.counts["failed"] + report.counts["n/a"]:
@@ -168,7 +180,10 @@ def title_of(path: Path) -> str:
 
 
 def rules(files, config) -> list[dict]:
-    """Front matter of every rule page (reference/<group>/*.md), in the order of the nav."""
+    """Front matter of every rule page (reference/<group>/*.md), in the order of the nav (read
+    once per build: several generated tables and every rule page use it)."""
+    if (cached := _build.get("rules")) and cached[0] is files:
+        return cached[1]
     found = []
     for file in files.documentation_pages():
         if not re.match(r"reference/[^/]+/", file.src_uri) or file.src_uri.endswith("index.md"):
@@ -184,7 +199,9 @@ def rules(files, config) -> list[dict]:
         log.warning(f"rule id {rule} is declared by more than one page: "
                     + ", ".join(r["uri"] for r in found if r["rule"] == rule))
     order = {uri: i for i, uri in enumerate(nav_pages(config["nav"]))}
-    return sorted(found, key=lambda r: (order.get(r["uri"], len(order)), r["uri"]))
+    found.sort(key=lambda r: (order.get(r["uri"], len(order)), r["uri"]))
+    _build["rules"] = (files, found)
+    return found
 
 
 def nav_pages(nav) -> list[str]:
@@ -394,13 +411,7 @@ def on_page_markdown(markdown, page, config, files):
 
     def generate(m):  # computed now, never typed
         makers = {
-            "cheat-sheet": lambda: computed("spec_tests.generated:cheat_sheet_markdown"),
-            "cheat-sheet-today": lambda: computed("spec_tests.generated:cheat_sheet_today_markdown"),
-            "name-tree": lambda: computed("spec_tests.generated:name_tree_markdown"),
-            "name-tree-reentry": lambda: computed("spec_tests.generated:name_tree_reentry_markdown"),
-            "name-tree-checkpoint-keys": lambda: computed("spec_tests.generated:name_tree_checkpoint_keys_markdown"),
-            "name-tree-checkpoint-load": lambda: computed("spec_tests.generated:name_tree_checkpoint_load_markdown"),
-            "three-names": lambda: computed("spec_tests.generated:three_names_markdown"),
+            **{what: lambda target=target: computed(target) for what, target in COMPUTED.items()},
             "rule-index": lambda: rule_index_markdown(page, files, config),
             "rule-group": lambda: rule_group_markdown(page, files, config),
             "matrix": lambda: matrix_markdown(page, files, config),
