@@ -180,8 +180,9 @@ def test_notebook_page_carries_no_element_or_rule_that_changes_nothing(built_sit
     """Style recalculation on a phone scales with elements times rules (the theme's script forces
     five full ones as it starts; on the tutorial about 1.3 s of blocked main thread): the notebook
     page has the theme's copy buttons instead of mkdocs-jupyter's <clipboard-copy> elements and
-    their script, no <span> around a token no rule colours, no universal pseudo-element rule, and
-    every custom property its notebook CSS reads is defined (the code colours come from them)."""
+    their script, no <span> around a token no rule colours, no universal pseudo-element rule,
+    code cells skipped while off screen, and every custom property its notebook CSS reads is
+    defined (the code colours come from them)."""
     from spec_tests.lighten import CELL_CODE, SCRIPT, STYLE, TOKEN_RULE, _notebook_style
 
     _, site = built_site
@@ -202,6 +203,10 @@ def test_notebook_page_carries_no_element_or_rule_that_changes_nothing(built_sit
     assert unstyled == set() and "<pre><span></span>" not in text, f"token spans no rule colours: {unstyled}"
     assert len(styles) == 1 and len(css) <= 16_000, f"notebook CSS: {len(styles)} blocks, {len(css):,} characters"
     assert "*:before" not in css and "*:after" not in css, "a universal pseudo-element rule is left"
+    quiet = re.findall(r'<div class="jp-Cell jp-CodeCell jp-Notebook-cell jp-mod-noOutputs"( style="--cell-height:\d+px")?>',
+                       text)
+    assert quiet and all(quiet) and "content-visibility:auto" in css, \
+        "code cells without output are skipped off screen, each with its estimated height"
     defined = set(re.findall(r"(--[\w-]+)\s*:", css))
     undefined = {v for v in re.findall(r"var\(\s*(--jp-[\w-]+)", css)} - defined
     assert undefined == set(), f"custom properties read but not defined: {sorted(undefined)}"
