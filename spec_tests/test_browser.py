@@ -445,10 +445,49 @@ def test_copy_button_copies_the_code(page, browser_site):
     assert "import tensorflow as tf" in copied, "the first fence of RU-3 starts with the import"
 
 
+def test_a_notebook_cells_copy_button_copies_it_with_its_indentation(page, browser_site):
+    """The tutorial's cells have the theme's copy button; what it copies keeps the indentation of
+    the cell's code (a class body here), so the pasted code runs."""
+    page.goto(browser_site + "tutorial/scopes-in-ten-minutes/", wait_until="load")
+    cell = page.locator(".jp-InputArea", has_text="class Dense(tf.Module)").first
+    button = cell.locator("button.md-code__button[data-md-type=copy]")
+    assert button.count() == 1, "the theme's copy button on the cell"
+    page.evaluate("navigator.clipboard.writeText('')")
+    cell.scroll_into_view_if_needed()
+    cell.hover()
+    button.click()
+    page.wait_for_function("navigator.clipboard.readText().then(t => t.length > 0)", timeout=5_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "class Dense(tf.Module):\n    def __init__" in copied, copied[:300]
+    compile(copied, "copied cell", "exec")  # indentation intact: it parses as Python
+
+
 # --------------------------------------------------------------------------- accessibility
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("url", AXE_PAGES, ids=lambda u: u or "home")
-def test_no_serious_accessibility_violation(page, browser_site, axe_js, url):
+def test_no_serious_accessibility_violation(page, browser_site, axe_js, url, scheme):
+    """axe-core on each page, in the light and the dark palette (code colours differ)."""
     page.goto(browser_site + url, wait_until="load")
+    set_palette(page, "slate" if scheme == "dark" else "default")
+    try:
+        violations = axe_violations(page, axe_js)
+    finally:
+        set_palette(page, "default")  # the theme remembers the choice; the other tests read in light mode
+    assert violations == [], f"axe-core {B.AXE_VERSION} on /{url} ({scheme}):\n" + "\n".join(violations)
+
+
+def set_palette(page, scheme: str) -> None:
+    """Switch the palette as a reader does, with its toggle, until the page shows scheme."""
+    for clicks in range(3):
+        if page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme:
+            if clicks:
+                page.wait_for_timeout(500)  # the theme's colour transitions (axe reads the colours as painted)
+            return
+        page.locator("form[data-md-component=palette] label:visible").first.click()
+    raise AssertionError(f"the palette toggle never showed {scheme}")
+
+
+def axe_violations(page, axe_js) -> list[str]:
     page.add_script_tag(path=str(axe_js))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     serious = [
@@ -456,7 +495,7 @@ def test_no_serious_accessibility_violation(page, browser_site, axe_js, url):
         for v in result["violations"]
         if v["impact"] in {"serious", "critical"}
     ]
-    assert serious == [], f"axe-core {B.AXE_VERSION} on /{url}:\n" + "\n".join(serious)
+    return serious
 
 
 # --------------------------------------------------------------------------- screenshots, weight
