@@ -68,7 +68,11 @@ def test_a_raises_in_the_top_level_is_mutated_in_place_in_its_exception_type_and
     "with contextlib.suppress(TypeError):\n    with pytest.raises(ValueError, match='positive integer'):\n        f()\n",
     "with pytest.raises(KeyError):\n    with pytest.raises(ValueError, match='positive integer'):\n        f()\n",
     "with pytest.warns(UserWarning, match='positive integer'):\n    f()\n",
-], ids=["in-a-function", "in-a-try", "in-suppress", "in-another-raises", "warns"])
+    "with pytest.raises(ValueError, match='positive integer'), as_runtime():\n    f()\n",
+    "with pytest.raises(ValueError, match='positive integer', check=lambda e: calls.append(e)):\n    f()\n",
+    "with pytest.raises(next(kinds), match='positive integer'):\n    f()\n",
+], ids=["in-a-function", "in-a-try", "in-suppress", "in-another-raises", "warns", "with-another-block",
+        "check", "argument-with-side-effects"])
 def test_a_raises_something_could_catch_around_and_a_warns_are_mutated_by_reruns(where):
     source = f"import contextlib\nimport pytest\n{where}"
     fence = Fence("page.md", 1, "python", (), source)
@@ -165,6 +169,43 @@ def test_a_raises_mutant_survives_in_place_when_a_rerun_would_pass_too(mutate_pa
     assert f"survived: {page}:7: 'Incompatible shapes|Dimensions' -> 'Incompatible shapes|DimensionsXYZ'" in out, out
     assert score(out) == "1/2 = 50.0%", "the type changed is refused, so that mutant is killed"
     assert code == 1, out
+
+
+def test_a_raises_mutant_is_made_as_the_block_is_entered_as_a_rerun_makes_it(mutate_page):
+    """The body rebinds a name the call reads: the mutated call still reads it as it was."""
+    code, out, page = mutate_page(f"""
+        # Survivor
+
+        {F} {{ .python }}
+        import pytest
+        import tensorflow as tf
+
+        pattern = "Input to reshape"
+        with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=pattern):
+            pattern = "no such message"
+            tf.reshape(tf.zeros([2]), [3])
+        {F}
+        """)
+    assert f"survived: {page}:8: ValueError -> TypeError" in out, "TensorFlow raises InvalidArgumentError, still listed"
+    assert code == 1, out
+
+
+def test_a_raises_in_a_loop_counts_each_mutant_once_killed_if_any_turn_refused(mutate_page):
+    code, out, page = mutate_page(f"""
+        # Loop
+
+        {F} {{ .python }}
+        import numpy as np
+        import pytest
+        import tensorflow as tf
+
+        for reshape in [tf.reshape, np.reshape]:
+            with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match="reshape"):
+                reshape(tf.zeros([2]), [3])
+        {F}
+        """)
+    assert score(out) == "3/3 = 100.0%", "each type is refused in one turn (a rerun fails there); the match in both"
+    assert code == 0, out
 
 
 def test_a_class_body_assert_is_rerun_so_a_name_error_kills_no_mutant(mutate_page):

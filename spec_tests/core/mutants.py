@@ -154,14 +154,18 @@ CATCHING = {"raises", "suppress"}  # blocks that may stop an exception on its wa
 def raises_in_place(tree: ast.AST) -> set[int]:
     """ids of the ``with pytest.raises(...)`` statements whose mutants are evaluated in place: in
     the fence's top level (not in a function or class, whose caller may catch what a mutant lets
-    through), and not inside a ``try`` with handlers or another catching block."""
+    through), not inside a ``try`` with handlers or another catching block, the ``with``'s only
+    block (another could change the exception on its way out), and with arguments that read the
+    same before and after the body (no call with side effects, no ``check=``: the mutated blocks
+    are made when the real one is entered, and each sees the exception once)."""
     found: set[int] = set()
 
     def visit(body, guarded: bool) -> None:
         for stmt in body:
             if isinstance(stmt, ast.With):
                 kinds = [_callee(item.context_expr) for item in stmt.items]
-                if not guarded and kinds.count("raises") == 1 and "suppress" not in kinds:
+                call = stmt.items[0].context_expr
+                if not guarded and kinds == ["raises"] and _plain_arguments(call):
                     found.add(id(stmt))
                 visit(stmt.body, guarded or bool(CATCHING & set(kinds)))
             elif isinstance(stmt, (ast.Try, ast.TryStar)):
@@ -177,6 +181,11 @@ def raises_in_place(tree: ast.AST) -> set[int]:
 
     visit(tree.body, False)
     return found
+
+
+def _plain_arguments(call: ast.Call) -> bool:
+    values = [*call.args, *(k.value for k in call.keywords)]
+    return all(k.arg not in (None, "check") for k in call.keywords) and all(in_place(v) for v in values)
 
 
 def raises_targets(call: ast.Call) -> list[tuple[ast.AST, str]]:
@@ -200,25 +209,37 @@ def _describe(target: ast.AST, text: str) -> str:
 
 
 class _Caught:
-    """Put inside a ``with pytest.raises`` block: gives each mutated pytest.raises the exception
-    on its way to the real one (in place), then lets it go on."""
+    """Put inside a ``with pytest.raises`` block: each mutated pytest.raises, made as the block is
+    entered (as a rerun would make it), is given the exception on its way to the real one, which
+    then goes on."""
 
     def __init__(self, log, line, mutants):
         self.log, self.line, self.mutants = log, line, mutants
 
     def __enter__(self):
+        self.blocks = []
+        for description, make in self.mutants:
+            try:
+                self.blocks.append((description, make()))
+            except Exception:  # a rerun fails here
+                self.blocks.append((description, None))
         return self
 
     def __exit__(self, kind, value, tb):
         if value is not None:  # (no exception: the real block fails the fence)
-            self.log(self.line, [(d, lambda make=make: _accepts(make(), kind, value, tb)) for d, make in self.mutants])
+            self.log.reached.add(self.line)
+            for description, block in self.blocks:
+                self.log.refused(description, block is None or not _accepts(block, kind, value, tb))
         return False
 
 
 def _accepts(block, kind, value, tb) -> bool:
     """Whether a (mutated) pytest.raises block takes this exception: a rerun would then go on."""
-    block.__enter__()
-    return bool(block.__exit__(kind, value, tb))
+    try:
+        block.__enter__()
+        return bool(block.__exit__(kind, value, tb))
+    except Exception:  # it fails the fence ("Regex pattern did not match")
+        return False
 
 
 class Instrument(ast.NodeTransformer):
@@ -297,12 +318,23 @@ def _thunk(expr: ast.AST) -> ast.Lambda:
 
 class Log:
     """The recorder: evaluates each mutated test where the real assert just passed, and each
-    mutated pytest.raises on the exception the real one caught."""
+    mutated pytest.raises on the exception the real one caught.  A pytest.raises that runs more
+    than once (in a loop) counts each mutant once, killed if any turn refused the exception, as
+    a rerun would fail at that turn."""
 
     def __init__(self):
         self.reached: set[int] = set()
-        self.killed = 0
-        self.survivors: list[str] = []
+        self._killed = 0
+        self._survivors: list[str] = []
+        self._refused: dict[str, bool] = {}  # mutated pytest.raises -> refused in some turn
+
+    @property
+    def killed(self) -> int:
+        return self._killed + sum(self._refused.values())
+
+    @property
+    def survivors(self) -> list[str]:
+        return self._survivors + [d for d, refused in self._refused.items() if not refused]
 
     def __call__(self, line, mutants):
         self.reached.add(line)
@@ -312,9 +344,12 @@ class Log:
             except Exception:  # a mutated claim that raises fails too
                 survived = False
             if survived:
-                self.survivors.append(description)
+                self._survivors.append(description)
             else:
-                self.killed += 1
+                self._killed += 1
+
+    def refused(self, description: str, refused: bool) -> None:
+        self._refused[description] = self._refused.get(description, False) or refused
 
     def caught(self, line, mutants):
         return _Caught(self, line, mutants)
