@@ -242,7 +242,9 @@ def rule_index_markdown(page, files, config) -> str:
     for folder, rows in groups.items():
         index = Path(config["docs_dir"]) / folder / "index.md"
         heading = title_of(index) if index.exists() else folder
-        out += [f"## {heading}", "", rule_table(page, rows), ""]
+        # each group's table rendered only near the screen (docs/assets/extra.css: .rule-group)
+        out += [f"## {heading}", "", f'<div class="rule-group" style="--rows: {len(rows)}" markdown>', "",
+                rule_table(page, rows), "", "</div>", ""]
     return "\n".join(out)
 
 

@@ -264,6 +264,24 @@ def test_code_lines_fit_the_desktop_column(widths):
     assert scrolls == {}, "code blocks with lines wider than the desktop column"
 
 
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_a_link_to_a_rule_group_lands_on_its_heading(chromium, browser_site, screen):
+    """The rule index renders each group's table only near the screen (estimated heights until
+    then): a link to the last group still shows its heading at the top of the screen."""
+    phone = screen == "phone"
+    ctx = chromium.new_context(viewport=VIEWPORTS[screen], is_mobile=phone, has_touch=phone)
+    p = ctx.new_page()
+    p.goto(browser_site + "reference/rules/", wait_until="load")
+    groups = p.evaluate("[...document.querySelectorAll('.rule-group')].map(g => [g.previousElementSibling.id, "
+                        "g.querySelectorAll('tbody tr').length, +getComputedStyle(g).getPropertyValue('--rows')])")
+    p.goto(browser_site + f"reference/rules/#{groups[-1][0]}", wait_until="load")
+    p.wait_for_timeout(300)
+    top = p.evaluate(f"document.getElementById('{groups[-1][0]}').getBoundingClientRect().top")
+    ctx.close()
+    assert len(groups) >= 10 and all(rows == n for _, rows, n in groups), groups
+    assert 0 <= top < 200, f"the heading of the last group is at {top} px, not at the top of the {screen} screen"
+
+
 BROKEN_WORDS = """() => {
     const broken = [], small = [];
     for (const cell of document.querySelectorAll('.cheat-sheet :is(td, th)')) {
