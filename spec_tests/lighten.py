@@ -228,21 +228,11 @@ BOX_SIZING = re.compile(r"\.jupyter-wrapper \*, \.jupyter-wrapper \*:before, \.j
 
 
 def theme_copy_buttons(html: str) -> str:
-    """mkdocs-jupyter's copy buttons replaced by the theme's (same place, same cell source copied),
-    and their two scripts dropped once no <clipboard-copy> is left."""
+    """mkdocs-jupyter's copy buttons replaced by the theme's (same place, same cell source copied);
+    their two scripts go with the page's other unused scripts (lighten_notebook_page)."""
     title = (COPY_TITLE.search(html) or [None, "Copy to clipboard"])[1]
-    html = NOTEBOOK_COPY.sub(lambda m: THEME_COPY.format(title=title, target=m[1]) + f'\n{m[2]} id="{m[1]}"{m[3]}',
+    return NOTEBOOK_COPY.sub(lambda m: THEME_COPY.format(title=title, target=m[1]) + f'\n{m[2]} id="{m[1]}"{m[3]}',
                              html)
-    if "<clipboard-copy" in html:
-        return html
-
-    def script(m):
-        js = m["js"]
-        if "ClipboardCopyElement" in js or "addEventListener('clipboard-copy'" in js:
-            return ""
-        return m[0]
-
-    return SCRIPT.sub(script, html)
 
 
 def plain_tokens(html: str, styled: set[str]) -> str:
@@ -293,6 +283,7 @@ def lighten_notebook_page(html: str) -> str:
     markup = SCRIPT.sub("", STYLE.sub("", html.partition(WRAPPER)[2]))
     has_math = re.search(r"\$\$|\\\(|\\\[|MathJax", markup) is not None
     has_mermaid = "jp-Mermaid" in classes or "mermaid" in classes
+    has_clipboard_copy = "<clipboard-copy" in markup
     # All of mkdocs-jupyter's <style> blocks pruned as one stylesheet, in their order, into the
     # first: a custom property defined in one block (--jp-mirror-editor-keyword-color, in the
     # JupyterLab theme) and read in another (the code colours) is kept.
@@ -316,6 +307,8 @@ def lighten_notebook_page(html: str) -> str:
         if "text/x-mathjax-config" in attrs and not has_math:
             return ""
         if 'type="module"' in attrs and "mermaid" in js and not has_mermaid:
+            return ""
+        if ("ClipboardCopyElement" in js or "addEventListener('clipboard-copy'" in js) and not has_clipboard_copy:
             return ""
         return m[0]
 

@@ -148,9 +148,6 @@ def hoisted(test: ast.AST) -> tuple[list[tuple[str, ast.AST]], ast.AST] | None:
     return names, ast.copy_location(ast.Compare(operands[0], test.ops, operands[1:]), test)
 
 
-CATCHING = {"raises", "suppress"}  # blocks that may stop an exception on its way to the top
-
-
 def raises_in_place(tree: ast.AST) -> set[int]:
     """ids of the ``with pytest.raises(...)`` statements whose mutants are evaluated in place: in
     the fence's top level (not in a function or class, whose caller may catch what a mutant lets
@@ -167,7 +164,7 @@ def raises_in_place(tree: ast.AST) -> set[int]:
                 call = stmt.items[0].context_expr
                 if not guarded and kinds == ["raises"] and _plain_arguments(call):
                     found.add(id(stmt))
-                visit(stmt.body, guarded or bool(CATCHING & set(kinds)))
+                visit(stmt.body, guarded or bool({"raises", "suppress"} & set(kinds)))  # they may stop it
             elif isinstance(stmt, (ast.Try, ast.TryStar)):
                 visit(stmt.body, guarded or bool(stmt.handlers))
                 for part in [*(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]:
@@ -264,7 +261,7 @@ class Instrument(ast.NodeTransformer):
         self.generic_visit(node)
         if id(node) not in self._raises:
             return node
-        call = next(item.context_expr for item in node.items if _callee(item.context_expr) == "raises")
+        call = node.items[0].context_expr  # (its only block: raises_in_place)
         pairs = []
         for target, text in raises_targets(call):
             mutated = _replace(call, target, ast.parse(text, mode="eval").body)
@@ -408,7 +405,7 @@ def rerun_mutants(fence, source: str) -> list[tuple[str, object]]:
             found += _apply(fence, lines, targets)
             continue
         for call in (i.context_expr for i in node.items if is_raises(i.context_expr)):
-            if not (id(node) in here and _callee(call) == "raises"):
+            if id(node) not in here:
                 found += _apply(fence, lines, raises_targets(call))
     return found
 
